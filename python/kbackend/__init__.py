@@ -1,0 +1,35 @@
+"""kbackend: which Keras backend is, or will be, used here — and why.
+
+Predicts the backend ``import keras`` will select, without importing Keras or
+any backend, and sets it safely before Keras starts::
+
+    >>> import kbackend
+    >>> kbackend.backend_info()["backend"]
+    'tensorflow'
+    >>> kbackend.use_keras_backend("jax")     # returns the previous value
+"""
+
+from ._version import __version__
+from .errors import (
+    BackendLockedError,
+    BackendNotInstalledError,
+    ConfigFileError,
+    InvalidBackendError,
+    KBackendError,
+)
+from .info import backend_info, backend_info_json
+from .setting import check_keras_backend, use_keras_backend, with_keras_backend
+
+__all__ = [
+    "__version__",
+    "backend_info",
+    "backend_info_json",
+    "check_keras_backend",
+    "use_keras_backend",
+    "with_keras_backend",
+    "KBackendError",
+    "InvalidBackendError",
+    "BackendNotInstalledError",
+    "BackendLockedError",
+    "ConfigFileError",
+]

@@ -1,0 +1,94 @@
+"""Command line: ``python -m kbackend``.
+
+Exit status: 0 when Keras will import with the reported backend; 1 when the
+report predicts that ``import keras`` fails; 2 for a usage error; 3 when
+``use`` refuses a request (nothing was changed).
+"""
+
+import argparse
+import json
+import sys
+from typing import List, Optional
+
+from . import info, report, setting
+from ._version import __version__
+from .errors import KBackendError
+
+EXIT_OK, EXIT_PREDICTS_FAILURE, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
+
+_DESCRIPTION = """\
+Tell which Keras backend `import keras` will use here, why, and whether it
+will work -- without importing Keras or any backend.
+
+exit status: 0 Keras will import fine; 1 import keras would fail (the report
+says why); 2 usage error; 3 `use` refused the request and changed nothing."""
+
+_EPILOG = """\
+examples:
+  python -m kbackend                   readable report
+  python -m kbackend --json            the same record as JSON
+  python -m kbackend use jax --check   would `jax` work here? (changes nothing)
+  python -m kbackend use jax --persist write "backend": "jax" into keras.json"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m kbackend", description=_DESCRIPTION, epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--json", action="store_true", help="print the record as JSON instead of the report")
+    parser.add_argument("--version", action="version", version="kbackend " + __version__)
+    commands = parser.add_subparsers(dest="command", metavar="{use}")
+    use = commands.add_parser(
+        "use", help="validate a backend and persist it in keras.json",
+        description="Validate NAME against the installed Keras. A process cannot set its parent's "
+                    "environment, so from the shell use --check, or --persist to write keras.json "
+                    "(an exported KERAS_BACKEND still wins over the file).",
+    )
+    use.add_argument("name", help="backend name, e.g. tensorflow, jax, torch, numpy, openvino")
+    use.add_argument("--persist", action="store_true", help="write the backend into keras.json (atomically)")
+    use.add_argument("--check", action="store_true", help="only validate; change nothing")
+    use.add_argument("--json", action="store_true", dest="use_json", help="answer as JSON")
+    return parser
+
+
+def _use(args: argparse.Namespace) -> int:
+    as_json = args.json or args.use_json
+    try:
+        if args.check:
+            record = setting.check_keras_backend(args.name)
+            previous, written = record["variables"].get("KERAS_BACKEND"), None
+        else:
+            record = setting.check_keras_backend(args.name)
+            previous = record["variables"].get("KERAS_BACKEND")
+            written = setting.persist_backend(record["config_path"], args.name) if args.persist else None
+    except KBackendError as exc:
+        if as_json:
+            print(json.dumps({"ok": False, "error_class": type(exc).__name__, "code": exc.code, "message": str(exc)}))
+        else:
+            print("kbackend: {}".format(exc), file=sys.stderr)
+        return EXIT_REFUSED
+    if as_json:
+        print(json.dumps({"ok": True, "backend": args.name, "previous": previous, "persisted_to": written}))
+    elif written:
+        print("kbackend: wrote backend {!r} to {}".format(args.name, written))
+    else:
+        print("kbackend: {!r} is a valid, installed backend here".format(args.name))
+    return EXIT_OK
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
+    if args.command == "use":
+        return _use(args)
+    record = info.backend_info()
+    if args.json:
+        print(json.dumps(record, indent=2))
+    else:
+        print(report.format_report(record))
+    return EXIT_OK if record["status"] == "ok" else EXIT_PREDICTS_FAILURE

@@ -1,0 +1,38 @@
+"""Exceptions raised by kbackend when asked to *change* something.
+
+Predictions never raise: a failure Keras would hit is reported in the record's
+``status``/``error`` fields instead.  These classes are for refusals, so that
+callers (and the R bridge, which maps them to classed R conditions) can tell
+them apart.
+"""
+
+
+class KBackendError(ValueError):
+    """Base class: kbackend refused a request and changed nothing."""
+
+    #: Stable identifier used by the CLI's JSON output and the R bridge.
+    code = "kbackend_error"
+
+
+class InvalidBackendError(KBackendError):
+    """The name is not a backend the installed Keras can load."""
+
+    code = "kbackend_error_invalid_backend"
+
+
+class BackendNotInstalledError(KBackendError):
+    """The backend is valid for this Keras but its library is not installed."""
+
+    code = "kbackend_error_not_installed"
+
+
+class BackendLockedError(KBackendError):
+    """Keras is already imported in this process; its backend is fixed."""
+
+    code = "kbackend_error_locked"
+
+
+class ConfigFileError(KBackendError):
+    """keras.json cannot be read or written safely."""
+
+    code = "kbackend_error_config"

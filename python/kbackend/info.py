@@ -1,0 +1,358 @@
+"""Assemble the backend record: collect facts, apply the rules, explain.
+
+``backend_info()`` is the one entry point; everything it returns is plain
+JSON-compatible data (dicts, lists, strings, numbers, None) so that it
+crosses to R through reticulate or ``--json`` unchanged.
+"""
+
+import json
+import os
+import re
+import sys
+from typing import Any, Dict, List, Optional
+
+from . import discovery, keras_json, live, rules
+from ._version import __version__
+
+FLAVOURS = {
+    "keras3": "Keras 3 (multi-backend)",
+    "keras2-multibackend": "Keras 2.2-2.3 (multi-backend: tensorflow, theano, cntk)",
+    "keras2-tensorflow": "Keras 2.4-2.15 (TensorFlow only)",
+    "keras-legacy": "Keras before 2.2 (not supported by kbackend's rules)",
+}
+#: What to ``pip install`` for a missing backend library.
+PIP_NAMES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy",
+             "openvino": "openvino", "theano": "theano", "cntk": "cntk", "flax": "flax"}
+#: Environment variables that steer Keras or its backends.
+_VARIABLE_PATTERN = re.compile(
+    r"^(KERAS_.*|XLA_.*|JAX_.*|TF_USE_LEGACY_KERAS|TF_FORCE_GPU_ALLOW_GROWTH|TF_CPP_MIN_LOG_LEVEL"
+    r"|TF_ENABLE_ONEDNN_OPTS|TF_XLA_FLAGS|TF_GPU_ALLOCATOR|CUDA_VISIBLE_DEVICES|HIP_VISIBLE_DEVICES"
+    r"|ROCR_VISIBLE_DEVICES|PYTORCH_.*|TORCH_.*|THEANO_FLAGS|THEANORC|CNTK_.*|OPENVINO_.*)$"
+)
+_LEGACY_TRUE = ("true", "True", "1")
+
+
+def keras_flavour(version: Optional[str], path: Optional[str]) -> Optional[str]:
+    """Which Keras line a version (or, lacking metadata, a file layout) is."""
+    parsed = discovery.version_tuple(version)
+    if parsed:
+        if parsed >= (3,):
+            return "keras3"
+        if parsed >= (2, 4):
+            return "keras2-tensorflow"
+        if parsed >= (2, 2):
+            return "keras2-multibackend"
+        return "keras-legacy"
+    if path is None:
+        return None
+    package = os.path.dirname(path) if path.endswith(".py") else path
+    if os.path.exists(os.path.join(package, "src", "backend", "config.py")):
+        return "keras3"
+    if os.path.exists(os.path.join(package, "backend", "load_backend.py")):
+        return "keras2-multibackend"
+    return "keras2-tensorflow"
+
+
+def _problem(code: str, message: str, fix: str) -> Dict[str, str]:
+    return {"code": code, "message": message, "fix": fix}
+
+
+def _has_module_factory(libs: Dict[str, Dict[str, Optional[str]]]):
+    def has_module(name: str) -> bool:
+        if name in libs:
+            return libs[name]["version"] is not None
+        return discovery.find_spec_without_import(name) is not None
+
+    return has_module
+
+
+def _custom_origin(name: str) -> Optional[str]:
+    spec = discovery.find_spec_without_import(name)
+    return discovery.module_location(spec) if spec is not None else None
+
+
+def predict(flavour: Optional[str], version: Optional[str], environ: Dict[str, str],
+            config: Dict[str, Any], libs: Dict[str, Dict[str, Optional[str]]]) -> Dict[str, Any]:
+    """Apply the rules of the installed Keras line to the collected facts."""
+    parsed = discovery.version_tuple(version)
+    has_module = _has_module_factory(libs)
+    if flavour == "keras2-multibackend":
+        return rules.resolve_keras2_multi(parsed, environ, config, has_module, _custom_origin)
+    if flavour == "keras2-tensorflow":
+        return rules.resolve_keras2_tensorflow(parsed, environ, config, has_module)
+    # Keras 3 rules also describe what a fresh `pip install keras` would do.
+    outcome = rules.resolve_keras3(parsed or (3, 99), environ, config, has_module)
+    if flavour is None:
+        outcome = dict(outcome, status="error", error="ModuleNotFoundError: No module named 'keras'",
+                       cause="keras-not-installed")
+    elif flavour == "keras-legacy":
+        outcome = dict(outcome, status="error", error=None, cause="keras-unsupported")
+    return outcome
+
+
+def _tf_keras_route(environ: Dict[str, str], libs: Dict[str, Dict[str, Optional[str]]],
+                    keras: Dict[str, Any], prediction: Dict[str, Any]) -> Dict[str, Any]:
+    """What ``tf.keras`` resolves to on first attribute access, and why."""
+    route = {"routes_to": None, "version": None, "backend": None, "status": "error",
+             "error": None, "reason": ""}  # type: Dict[str, Any]
+    tf_version = libs["tensorflow"]["version"]
+    if tf_version is None:
+        route.update(error="ModuleNotFoundError: No module named 'tensorflow'",
+                     reason="TensorFlow is not installed")
+        return route
+    parsed = discovery.version_tuple(tf_version)
+    legacy_value = environ.get("TF_USE_LEGACY_KERAS")
+    if parsed and parsed < (2, 16):
+        if parsed < (2, 6) or keras["version"] is None:
+            route.update(routes_to="tensorflow.python.keras", version=tf_version, backend="tensorflow",
+                         status="ok", reason="TensorFlow {} bundles its own Keras".format(tf_version))
+        else:
+            route.update(routes_to="keras", version=keras["version"], backend=prediction["backend"],
+                         status=prediction["status"], error=prediction["error"],
+                         reason="TensorFlow {} uses the keras package".format(tf_version))
+        return route
+    if legacy_value in _LEGACY_TRUE:
+        if libs["tf_keras"]["version"] is not None:
+            route.update(routes_to="tf_keras", version=libs["tf_keras"]["version"], backend="tensorflow",
+                         status="ok", reason="TF_USE_LEGACY_KERAS={!r} routes tf.keras to tf_keras".format(legacy_value))
+            return route
+        route.update(error="ImportError: Keras cannot be imported. Check that it is installed.",
+                     reason="TF_USE_LEGACY_KERAS={!r} asks for tf_keras, which is not installed".format(legacy_value))
+        return route
+    if keras["version"] is None:
+        route.update(error="ImportError: Keras cannot be imported. Check that it is installed.",
+                     reason="tf.keras imports the keras package, which is not installed")
+        return route
+    why = "TF_USE_LEGACY_KERAS is not set" if legacy_value is None else \
+        "TF_USE_LEGACY_KERAS={!r} is not one of 'true', 'True', '1'".format(legacy_value)
+    route.update(routes_to="keras", version=keras["version"], backend=prediction["backend"],
+                 status=prediction["status"], error=prediction["error"],
+                 reason=why + ", so tf.keras is the installed Keras {}".format(keras["version"]))
+    return route
+
+
+def _config_values(config: Dict[str, Any]) -> Dict[str, Any]:
+    document = config["value"] if isinstance(config["value"], dict) else {}
+    return {key: document.get(key, default) for key, default in keras_json.DEFAULTS.items()}
+
+
+def _variables(environ: Dict[str, str]) -> Dict[str, str]:
+    return {name: environ[name] for name in sorted(environ) if _VARIABLE_PATTERN.match(name)}
+
+
+def _normalised_match(name: Any, valid: List[str]) -> Optional[str]:
+    if not isinstance(name, str):
+        return None
+    cleaned = name.strip().lower()
+    return cleaned if cleaned in valid else None
+
+
+def _valid_names(flavour: Optional[str], version: Optional[str]) -> List[str]:
+    if flavour == "keras2-multibackend":
+        return sorted(rules.KERAS2_BUILTINS)
+    if flavour == "keras2-tensorflow":
+        return ["tensorflow"]
+    return rules.keras3_backend_names(discovery.version_tuple(version) or (3, 99))
+
+
+def _error_problems(record: Dict[str, Any], cause: Optional[str]) -> List[Dict[str, str]]:
+    """Turn a predicted failure into a sentence with its fix."""
+    error = record["error"] or ""
+    backend = record["backend"]
+    keras = record["keras"]
+    exe = record["python"]["executable"]
+    path = record["config_path"]
+    if cause == "keras-not-installed":
+        return [_problem(cause, "Keras is not installed for {}.".format(exe),
+                         "Install it into this interpreter: {} -m pip install keras".format(exe))]
+    if cause == "backend-invalid":
+        valid = _valid_names(keras["flavour"], keras["version"])
+        suggestion = _normalised_match(backend, valid)
+        fix = "Use one of: {}.".format(", ".join(valid))
+        if suggestion:
+            fix = "Use {!r}: backend names are case-sensitive and not trimmed.".format(suggestion)
+        if record["source"] == "environment":
+            where = "KERAS_BACKEND"
+            fix += " For example: kbackend.use_keras_backend({!r}).".format(suggestion or valid[0])
+        else:
+            where = "keras.json ({})".format(path)
+            fix += " Edit the file or call kbackend.use_keras_backend({!r}, persist=True).".format(suggestion or valid[0])
+        return [_problem(cause, "{} names backend {!r}, which Keras {} cannot load ({}).".format(
+            where, backend, keras["version"], error), fix)]
+    if cause == "backend-not-installed":
+        library = error.rsplit("'", 2)[-2] if error.count("'") >= 2 else str(backend)
+        return [_problem(cause, "The {!r} backend needs {!r}, which is not installed for {}.".format(backend, library, exe),
+                         "Install it ({} -m pip install {}) or choose an installed backend.".format(
+                             exe, PIP_NAMES.get(library, library)))]
+    if cause == "config-unreadable":
+        return [_problem(cause, "Keras cannot read {} ({}); import keras fails even with KERAS_BACKEND set.".format(
+            path, error), "Remove it or replace it with a regular, readable JSON file.")]
+    if cause == "config-invalid-field":
+        return [_problem(cause, "{} makes import keras fail ({}), even with KERAS_BACKEND set.".format(path, error),
+                         "Make it a JSON object with valid floatx (float16/32/64), epsilon (a float) and "
+                         "image_data_format (channels_last/channels_first), or delete it: Keras writes a fresh one.")]
+    if cause == "env-not-integer":
+        return [_problem(cause, "KERAS_MAX_EPOCHS or KERAS_MAX_STEPS_PER_EPOCH is not an integer ({}).".format(error),
+                         "Unset the variable or set it to a whole number.")]
+    if cause == "nnx-without-flax":
+        return [_problem(cause, "NNX is enabled (KERAS_NNX_ENABLED or keras.json's nnx_enabled) but flax is not installed.",
+                         "{} -m pip install flax, or unset KERAS_NNX_ENABLED / remove nnx_enabled.".format(exe))]
+    return [_problem("import-fails", "import keras would fail: {}".format(error),
+                     "Check the installation of Keras and its backend.")]
+
+
+def _problems(record: Dict[str, Any], environ: Dict[str, str], would_be: Dict[str, Any]) -> List[Dict[str, str]]:
+    found = []  # type: List[Dict[str, str]]
+    keras = record["keras"]
+    if would_be["status"] == "error" and not record["locked"]:
+        found.extend(_error_problems(record, would_be["cause"]))
+    if keras["flavour"] == "keras-legacy":
+        found.append(_problem("keras-unsupported", "Keras {} predates 2.2; kbackend cannot predict its backend.".format(
+            keras["version"]), "Upgrade Keras."))
+    config_file = record["config_file"]
+    if config_file["parses"] is False:
+        found.append(_problem("config-invalid-json",
+                              "{} is not valid JSON ({}); Keras silently ignores it and uses its defaults.".format(
+                                  record["config_path"], config_file["error"]),
+                              "Fix the JSON or delete the file."))
+    if environ.get("KERAS_BACKEND") == "":
+        found.append(_problem("env-empty", "KERAS_BACKEND is set but empty; Keras ignores it.",
+                              "Unset it, or set it to a backend name."))
+    if record["locked"] and would_be["backend"] != record["backend"] and would_be["source"] != "default":
+        found.append(_problem("set-too-late",
+                              "{} asks for {!r}, but Keras was already imported in this process with {!r}: "
+                              "it was set too late.".format(would_be["reason"], would_be["backend"], record["backend"]),
+                              "Restart Python and call kbackend.use_keras_backend({!r}) before anything imports keras."
+                              .format(would_be["backend"])))
+    if keras["flavour"] == "keras2-tensorflow" and environ.get("KERAS_BACKEND") not in (None, "", "tensorflow"):
+        found.append(_problem("backend-ignored",
+                              "Keras {} is TensorFlow-only; KERAS_BACKEND={!r} is ignored.".format(
+                                  keras["version"], environ["KERAS_BACKEND"]),
+                              "Install Keras 3 (pip install -U keras) to use other backends."))
+    found.extend(_tf_problems(record, environ))
+    found.extend(_home_problems(record, environ))
+    return found
+
+
+def _tf_problems(record: Dict[str, Any], environ: Dict[str, str]) -> List[Dict[str, str]]:
+    found = []  # type: List[Dict[str, str]]
+    installed = record["installed"]
+    legacy = environ.get("TF_USE_LEGACY_KERAS")
+    if legacy is not None and legacy not in _LEGACY_TRUE and legacy.strip().lower() in ("true", "1", "yes", "on", "t", "y"):
+        found.append(_problem("legacy-value-ignored",
+                              "TF_USE_LEGACY_KERAS={!r} is not one of 'true', 'True', '1', so TensorFlow ignores it.".format(legacy),
+                              "Set TF_USE_LEGACY_KERAS=1."))
+    route = record["tf_keras"]
+    if legacy in _LEGACY_TRUE and installed["tensorflow"] and route["routes_to"] != "tf_keras" and \
+            discovery.version_tuple(installed["tensorflow"]) >= (2, 16):
+        found.append(_problem("tf-keras-missing",
+                              "TF_USE_LEGACY_KERAS={!r} asks for tf_keras, which is not installed.".format(legacy),
+                              "pip install tf_keras=={}.*".format(".".join(installed["tensorflow"].split(".")[:2]))))
+    if legacy in _LEGACY_TRUE and record["keras"]["flavour"] == "keras3":
+        found.append(_problem("legacy-only-tf-keras",
+                              "TF_USE_LEGACY_KERAS only reroutes tf.keras; code that runs `import keras` still gets Keras {} "
+                              "with the {!r} backend.".format(record["keras"]["version"], record["backend"]),
+                              "Import tf_keras (or use tf.keras) in code that needs Keras 2."))
+    if installed["tf_keras"] and installed["tensorflow"]:
+        tf_minor = discovery.version_tuple(installed["tensorflow"])[:2]
+        tfk_minor = discovery.version_tuple(installed["tf_keras"])[:2]
+        if tf_minor and tfk_minor and tf_minor != tfk_minor:
+            found.append(_problem("tf-keras-mismatch",
+                                  "tf_keras {} does not match TensorFlow {}.".format(installed["tf_keras"], installed["tensorflow"]),
+                                  "pip install tf_keras=={}.*".format(".".join(str(p) for p in tf_minor))))
+    return found
+
+
+def _home_problems(record: Dict[str, Any], environ: Dict[str, str]) -> List[Dict[str, str]]:
+    found = []  # type: List[Dict[str, str]]
+    home = environ.get("KERAS_HOME")
+    if record["keras_home_source"] == "tmp":
+        found.append(_problem("home-not-writable",
+                              "The home directory {} is not writable, so Keras uses /tmp/.keras.".format(os.path.expanduser("~")),
+                              "Set KERAS_HOME to a writable directory."))
+    if home == "":
+        found.append(_problem("keras-home-empty",
+                              "KERAS_HOME is set but empty: Keras reads keras.json from the current directory ({}).".format(os.getcwd()),
+                              "Unset KERAS_HOME or set it to an absolute path."))
+    elif home and home.startswith("~"):
+        found.append(_problem("keras-home-tilde",
+                              "KERAS_HOME={!r}: Keras reads {} but creates the directory {!r} literally, relative to the "
+                              "current directory.".format(home, record["config_path"], home),
+                              "Set KERAS_HOME to an absolute path."))
+    return found
+
+
+def collect(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """Gather every fact and build the record.  See :func:`backend_info`."""
+    environ = dict(os.environ if environ is None else environ)
+    libs = discovery.installed_libraries()
+    keras_version = libs["keras"]["version"]
+    flavour = keras_flavour(keras_version, libs["keras"]["path"])
+    keras = {"installed": flavour is not None, "version": keras_version, "flavour": flavour,
+             "description": FLAVOURS.get(flavour or "", "not installed"), "path": libs["keras"]["path"]}
+    home = keras_json.keras_dir(environ, tmp_fallback=flavour != "keras2-tensorflow")
+    path = keras_json.config_path(home["dir"])
+    config = keras_json.read_config(path)
+    would_be = predict(flavour, keras_version, environ, config, libs)
+    state = live.live_keras()
+    outcome = dict(would_be)
+    if state["locked"]:
+        outcome.update(backend=state["backend"], source="imported", status="ok", error=None,
+                       reason="Keras is already imported in this process ({} holds {!r})".format(
+                           state["module"], state["backend"]))
+    record = {
+        "kbackend_version": __version__,
+        "backend": outcome["backend"],
+        "status": outcome["status"],
+        "error": outcome["error"],
+        "source": outcome["source"],
+        "reason": outcome["reason"],
+        "locked": state["locked"],
+        "locked_by": state["locked_by"],
+        "keras_home": home["dir"],
+        "keras_home_source": home["source"],
+        "config_path": path,
+        "config_file": {
+            "exists": config["exists"],
+            "type": config["type"],
+            "parses": config["parses"],
+            "error": config["error"],
+            "backend": keras_json.config_backend(config["value"]),
+        },
+        "config": _config_values(config),
+        "keras": keras,
+        "installed": {name: lib["version"] for name, lib in libs.items()},
+        "tf_keras": None,
+        "variables": _variables(environ),
+        "python": {
+            "executable": sys.executable,
+            "version": "{}.{}.{}".format(*sys.version_info[:3]),
+            "implementation": sys.implementation.name,
+        },
+        "problems": [],
+    }  # type: Dict[str, Any]
+    record["tf_keras"] = _tf_keras_route(environ, libs, keras, outcome)
+    record["problems"] = _problems(record, environ, would_be)
+    return record
+
+
+def backend_info() -> Dict[str, Any]:
+    """Which Keras backend is (or will be) used in this process, why, and whether it works.
+
+    Reads ``os.environ``, keras.json, installed distribution metadata and
+    ``sys.modules``; imports nothing from Keras or any backend, and never a
+    module named by the environment or keras.json.
+
+    Returns a plain dict (see the README for every field), e.g.::
+
+        >>> import kbackend
+        >>> info = kbackend.backend_info()
+        >>> info["backend"], info["source"], info["status"]
+        ('tensorflow', 'default', 'ok')
+    """
+    return collect()
+
+
+def backend_info_json(indent: Optional[int] = None) -> str:
+    """:func:`backend_info` as JSON text, the form the R bridge parses."""
+    return json.dumps(backend_info(), indent=indent, sort_keys=False)

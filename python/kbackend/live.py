@@ -1,0 +1,57 @@
+"""What the running process has already loaded, read from ``sys.modules``.
+
+Once Keras's config module has run, the backend is fixed for the life of the
+process: later changes to ``KERAS_BACKEND`` do nothing.  This module reads the
+live choice from the already-loaded module objects, never importing anything.
+"""
+
+import sys
+from typing import Any, Dict, List, Mapping, Optional
+
+#: Modules holding Keras's chosen backend in ``_BACKEND``, newest layout first.
+_BACKEND_HOLDERS = (
+    "keras.src.backend.config",  # Keras 3.1+
+    "keras.backend.config",  # Keras 3.0
+    "keras.backend.load_backend",  # Keras 2.2–2.3
+)
+#: Top-level packages that import Keras (and so fix its backend) when loaded.
+KERAS_IMPORTERS = ("keras", "keras_hub", "keras_cv", "keras_nlp", "keras_tuner", "keras_rs", "kagglehub")
+
+
+def _holder(modules: Mapping[str, Any]) -> Optional[str]:
+    for name in _BACKEND_HOLDERS:
+        module = modules.get(name)
+        if module is not None and isinstance(getattr(module, "_BACKEND", None), str):
+            return name
+    return None
+
+
+def live_keras(modules: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    """Whether Keras's backend is already fixed in this process, and to what.
+
+    Keras 3 and multi-backend Keras 2 keep the choice in a module-level
+    ``_BACKEND``; the TensorFlow-only Keras 2 line is always "tensorflow".
+    The config module counts even if a later step of ``import keras`` failed:
+    it stays cached, so a retry reuses the old choice.
+    """
+    modules = sys.modules if modules is None else modules
+    holder = _holder(modules)
+    importers = [name for name in KERAS_IMPORTERS if modules.get(name) is not None]
+    if holder is not None:
+        return {
+            "locked": True,
+            "backend": getattr(modules[holder], "_BACKEND"),
+            "module": holder,
+            "locked_by": importers,
+        }
+    keras = modules.get("keras")
+    if keras is not None and getattr(keras, "__file__", None):
+        # TensorFlow-only Keras 2 (2.4–2.15) has no backend switch at all.
+        return {"locked": True, "backend": "tensorflow", "module": "keras", "locked_by": importers}
+    return {"locked": False, "backend": None, "module": None, "locked_by": importers}
+
+
+def loaded(names: List[str], modules: Optional[Mapping[str, Any]] = None) -> List[str]:
+    """Which of ``names`` are present in ``sys.modules``."""
+    modules = sys.modules if modules is None else modules
+    return [name for name in names if modules.get(name) is not None]

@@ -1,0 +1,263 @@
+"""The backend-selection rules of each Keras line, replayed on plain data.
+
+Each ``resolve_*`` function takes what Keras would see at import time (the
+environment, the decoded keras.json, which modules can be found) and returns
+the backend Keras would select, where the choice came from, and the exception
+Keras would raise, as ``"ClassName: message"``.  Where Keras evaluates an
+expression on the decoded JSON (``doc.get(...)``, ``value in {...}``) the same
+expression is evaluated here on the same builtin values, so messages such as
+``'list' object has no attribute 'get'`` match to the letter.
+"""
+
+import ast
+import os
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from .keras_json import DEFAULTS, describe_exception
+
+Version = Tuple[int, ...]
+Finder = Callable[[str], bool]
+
+#: Backends Keras 3 can load, and the first library each imports.
+KERAS3_BACKENDS = {
+    "tensorflow": "tensorflow",
+    "jax": "jax",
+    "torch": "torch",
+    "numpy": "numpy",
+    "openvino": "openvino",
+}
+#: Built-in backends of multi-backend Keras 2 and the library each imports.
+KERAS2_BUILTINS = {"theano": "theano", "tensorflow": "tensorflow", "cntk": "cntk"}
+#: Keras 2 imports a custom backend module and requires these names in it.
+KERAS2_CUSTOM_ENTRIES = ("placeholder", "variable", "function")
+
+_FLOATX = {"float16", "float32", "float64"}
+_FORMATS = {"channels_last", "channels_first"}
+
+
+def keras3_backend_names(version: Version) -> List[str]:
+    """Names ``keras/src/backend/__init__.py`` accepts in this version."""
+    names = ["tensorflow", "jax", "torch", "numpy"]
+    if version >= (3, 8):
+        names.append("openvino")
+    return names
+
+
+def _outcome(backend: Any, source: str, reason: str) -> Dict[str, Any]:
+    return {"backend": backend, "source": source, "reason": reason, "status": "ok", "error": None, "cause": None}
+
+
+def _fail(outcome: Dict[str, Any], error: str, cause: str) -> Dict[str, Any]:
+    """Mark ``outcome`` as failing with Keras's ``error``; ``cause`` is kbackend's code for why."""
+    outcome["status"] = "error"
+    outcome["error"] = error
+    outcome["cause"] = cause
+    return outcome
+
+
+def check_config_fields(document: Any, keras3_valueerror: bool) -> Optional[str]:
+    """Replay Keras's checks on keras.json's fields; return the error or None.
+
+    Keras 3.14+ raises ``ValueError`` with a message; older Keras 3 and Keras 2
+    use bare ``assert`` statements, which raise a message-less
+    ``AssertionError``.  Non-dict documents fail on ``.get`` exactly as in
+    Keras, and unhashable values fail the set-membership test with a
+    ``TypeError``.
+    """
+    try:
+        floatx = document.get("floatx", DEFAULTS["floatx"])
+        if floatx not in _FLOATX:
+            if keras3_valueerror:
+                return (
+                    "ValueError: Invalid `floatx` configuration. Expected one of "
+                    "{'float16', 'float32', 'float64'}. "
+                    "Received: floatx=" + str(floatx)
+                )
+            return "AssertionError"
+        epsilon = document.get("epsilon", DEFAULTS["epsilon"])
+        if not isinstance(epsilon, float):
+            if keras3_valueerror:
+                return (
+                    "ValueError: Invalid `epsilon` configuration. Expected a float. "
+                    "Received: epsilon=" + str(epsilon)
+                )
+            return "AssertionError"
+        data_format = document.get("image_data_format", DEFAULTS["image_data_format"])
+        if data_format not in _FORMATS:
+            if keras3_valueerror:
+                return (
+                    "ValueError: Invalid `image_data_format` configuration. Expected one "
+                    "of {'channels_last', 'channels_first'}. "
+                    "Received: image_data_format=" + str(data_format)
+                )
+            return "AssertionError"
+    except Exception as exc:  # noqa: BLE001 - replaying Keras's own failure
+        return describe_exception(exc)
+    return None
+
+
+def _choose(environ: Dict[str, str], document: Any, default: str, ignore_empty_env: bool = True):
+    """Environment over keras.json over the default, as Keras applies them."""
+    if "KERAS_BACKEND" in environ and (environ["KERAS_BACKEND"] or not ignore_empty_env):
+        value = environ["KERAS_BACKEND"]
+        return _outcome(value, "environment", "KERAS_BACKEND={!r} is set in the environment".format(value))
+    if isinstance(document, dict) and "backend" in document:
+        return _outcome(document["backend"], "config", "keras.json sets backend {!r}".format(document["backend"]))
+    reason = "no KERAS_BACKEND and no backend in keras.json: Keras's default"
+    if environ.get("KERAS_BACKEND") == "":
+        reason = "KERAS_BACKEND is set but empty, which Keras ignores; no backend in keras.json: Keras's default"
+    return _outcome(default, "default", reason)
+
+
+def _int_env(environ: Dict[str, str], name: str) -> Optional[str]:
+    if name not in environ:
+        return None
+    try:
+        int(environ[name])
+    except ValueError as exc:
+        return describe_exception(exc)
+    return None
+
+
+def resolve_keras3(
+    version: Version, environ: Dict[str, str], config: Dict[str, Any], has_module: Finder
+) -> Dict[str, Any]:
+    """Keras 3: ``keras/src/backend/config.py`` then ``backend/__init__.py``."""
+    document = config["value"] if config["exists"] else {}
+    if config["raises"]:
+        outcome = _choose(environ, {}, "tensorflow")
+        return _fail(outcome, config["raises"], "config-unreadable")
+    outcome = _choose(environ, document, "tensorflow")
+    if config["exists"]:
+        error = check_config_fields(document, keras3_valueerror=version >= (3, 14))
+        if error:
+            return _fail(outcome, error, "config-invalid-field")
+    if version >= (3, 10):
+        for name in ("KERAS_MAX_EPOCHS", "KERAS_MAX_STEPS_PER_EPOCH"):
+            error = _int_env(environ, name)
+            if error:
+                return _fail(outcome, error, "env-not-integer")
+    if version >= (3, 11) and _nnx_enabled(environ, document) and not has_module("flax"):
+        return _fail(outcome, "ImportError: To use NNX with the JAX backend, you must install `flax`.", "nnx-without-flax")
+    backend = outcome["backend"]
+    if backend == "torch" and not has_module("torch"):
+        return _fail(outcome, "ModuleNotFoundError: No module named 'torch'", "backend-not-installed")
+    if not isinstance(backend, str) or backend not in keras3_backend_names(version):
+        return _fail(outcome, "ValueError: Unable to import backend : {}".format(backend), "backend-invalid")
+    library = KERAS3_BACKENDS[backend]
+    if not has_module(library):
+        return _fail(outcome, "ModuleNotFoundError: No module named '{}'".format(library), "backend-not-installed")
+    return outcome
+
+
+def _nnx_enabled(environ: Dict[str, str], document: Any) -> bool:
+    """Keras 3.11+: KERAS_NNX_ENABLED overrides keras.json's ``nnx_enabled``."""
+    if "KERAS_NNX_ENABLED" in environ:
+        return environ["KERAS_NNX_ENABLED"].lower() in ("true", "1")
+    if isinstance(document, dict):
+        return bool(document.get("nnx_enabled", False))
+    return False
+
+
+def resolve_keras2_multi(
+    version: Version,
+    environ: Dict[str, str],
+    config: Dict[str, Any],
+    has_module: Finder,
+    find_origin: Callable[[str], Optional[str]],
+) -> Dict[str, Any]:
+    """Multi-backend Keras 2.2+ (``keras/backend/load_backend.py``)."""
+    default = "tensorflow"
+    document = config["value"] if config["exists"] else {}
+    if config["raises"]:
+        return _fail(_choose(environ, {}, default), config["raises"], "config-unreadable")
+    # 2.2.0 took an empty KERAS_BACKEND literally; 2.2.1 started ignoring it.
+    outcome = _choose(environ, document, default, ignore_empty_env=version >= (2, 2, 1))
+    if config["exists"]:
+        error = check_config_fields(document, keras3_valueerror=False)
+        if error:
+            return _fail(outcome, error, "config-invalid-field")
+    backend = outcome["backend"]
+    if backend in KERAS2_BUILTINS:
+        library = KERAS2_BUILTINS[backend]
+        if not has_module(library):
+            return _fail(outcome, "ModuleNotFoundError: No module named '{}'".format(library), "backend-not-installed")
+        return outcome
+    return _resolve_custom_backend(outcome, backend, find_origin)
+
+
+def _resolve_custom_backend(
+    outcome: Dict[str, Any], backend: Any, find_origin: Callable[[str], Optional[str]]
+) -> Dict[str, Any]:
+    """Keras 2.2+ imports any other name as a module; predict, never import."""
+    if not isinstance(backend, str):
+        # importlib.import_module calls name.startswith('.') first.
+        return _fail(
+            outcome,
+            "AttributeError: '{}' object has no attribute 'startswith'".format(type(backend).__name__),
+            "backend-invalid",
+        )
+    if not backend:
+        return _fail(outcome, "ValueError: Empty module name", "backend-invalid")
+    origin = find_origin(backend)
+    if origin is None:
+        return _fail(outcome, "ValueError: Unable to import backend : {}".format(backend), "backend-invalid")
+    outcome["custom_module"] = origin
+    missing = missing_custom_entries(origin)
+    if missing:
+        return _fail(outcome, "ValueError: Invalid backend. Missing required entry : " + missing[0], "backend-invalid")
+    return outcome
+
+
+def missing_custom_entries(origin: str) -> List[str]:
+    """Required names a custom backend's source visibly lacks.
+
+    Parses (never runs) the module's source.  Returns [] when the names are
+    present or when the source cannot be judged statically (compiled module,
+    ``from x import *``), so only certain failures are predicted.
+    """
+    if not origin.endswith(".py") or not os.path.isfile(origin):
+        return []
+    try:
+        with open(origin, "rb") as handle:
+            tree = ast.parse(handle.read(), origin)
+    except (SyntaxError, ValueError, OSError):
+        return []
+    bound = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return []
+                bound.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                bound.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
+            bound.add(node.target.id)
+        elif not isinstance(node, (ast.Expr, ast.Pass)):
+            # Conditional or looped definitions: too dynamic to judge.
+            return []
+    return [name for name in KERAS2_CUSTOM_ENTRIES if name not in bound]
+
+
+def resolve_keras2_tensorflow(
+    version: Version, environ: Dict[str, str], config: Dict[str, Any], has_module: Finder
+) -> Dict[str, Any]:
+    """Keras 2.4–2.15 and tf_keras: always TensorFlow; keras.json fields checked."""
+    if "KERAS_BACKEND" in environ and environ["KERAS_BACKEND"]:
+        reason = "this Keras is TensorFlow-only and ignores KERAS_BACKEND={!r}".format(environ["KERAS_BACKEND"])
+    else:
+        reason = "this Keras is TensorFlow-only"
+    outcome = _outcome("tensorflow", "default", reason)
+    if config["raises"]:
+        return _fail(outcome, config["raises"], "config-unreadable")
+    if config["exists"]:
+        error = check_config_fields(config["value"], keras3_valueerror=False)
+        if error:
+            return _fail(outcome, error, "config-invalid-field")
+    if not has_module("tensorflow"):
+        return _fail(outcome, "ModuleNotFoundError: No module named 'tensorflow'", "backend-not-installed")
+    return outcome

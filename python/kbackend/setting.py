@@ -1,0 +1,241 @@
+"""Set the Keras backend safely: validate first, change nothing on refusal.
+
+Setting ``KERAS_BACKEND`` only works before Keras is imported, and only to a
+name the installed Keras can load; both mistakes otherwise surface much later
+as confusing errors.  Everything here validates against the same record
+``backend_info()`` returns and raises a :class:`~kbackend.KBackendError`
+subclass before touching ``os.environ`` or keras.json.
+"""
+
+import contextlib
+import json
+import os
+import re
+import stat
+from typing import Any, Dict, Iterator, Optional
+
+from . import discovery, info, keras_json, rules
+from .errors import BackendLockedError, BackendNotInstalledError, ConfigFileError, InvalidBackendError
+
+#: A backend name as Keras could possibly accept it: a (dotted) module name.
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_TEMP_PREFIX = ".keras.json."
+_TEMP_SUFFIX = ".tmp"
+
+
+def _required_library(flavour: Optional[str], name: str) -> Optional[str]:
+    if flavour == "keras2-multibackend":
+        return rules.KERAS2_BUILTINS.get(name)
+    if flavour == "keras2-tensorflow":
+        return "tensorflow"
+    return rules.KERAS3_BACKENDS.get(name)
+
+
+def check_keras_backend(name: Any) -> Dict[str, Any]:
+    """Validate ``name`` against the installed Keras without changing anything.
+
+    Raises :class:`InvalidBackendError` for a name this Keras cannot load,
+    :class:`BackendNotInstalledError` when its library is missing and
+    :class:`BackendLockedError` when Keras is already imported with another
+    backend.  Returns the current :func:`backend_info` record.
+
+    >>> kbackend.check_keras_backend("jax")["keras"]["version"]
+    '3.15.1'
+    """
+    record = info.backend_info()
+    keras = record["keras"]
+    valid = info._valid_names(keras["flavour"], keras["version"])
+    label = "Keras {}".format(keras["version"]) if keras["installed"] else "Keras 3 (not installed here)"
+    if not isinstance(name, str) or not _NAME.match(name):
+        suggestion = info._normalised_match(name, valid)
+        hint = " Did you mean {!r}?".format(suggestion) if suggestion else ""
+        raise InvalidBackendError(
+            "{!r} is not a backend name. {} accepts: {}.{}".format(name, label, ", ".join(valid), hint)
+        )
+    custom = keras["flavour"] == "keras2-multibackend" and name not in valid
+    if custom and discovery.find_spec_without_import(name) is None:
+        raise InvalidBackendError(
+            "{!r} is neither a built-in backend of {} ({}) nor a module it could import as a custom "
+            "backend.".format(name, label, ", ".join(valid))
+        )
+    if not custom and name not in valid:
+        suggestion = info._normalised_match(name, valid)
+        hint = " Did you mean {!r}? Names are case-sensitive.".format(suggestion) if suggestion else ""
+        extra = " (this Keras is TensorFlow-only; install Keras 3 for other backends)" \
+            if keras["flavour"] == "keras2-tensorflow" else ""
+        raise InvalidBackendError(
+            "{!r} is not a backend {} can load{}. Valid: {}.{}".format(name, label, extra, ", ".join(valid), hint)
+        )
+    library = _required_library(keras["flavour"], name)
+    if library is not None and not record["installed"].get(library):
+        raise BackendNotInstalledError(
+            "The {!r} backend needs the {!r} package, which is not installed for {}. Install it with: "
+            "{} -m pip install {}".format(name, library, record["python"]["executable"],
+                                          record["python"]["executable"], info.PIP_NAMES.get(library, library))
+        )
+    if record["locked"] and record["backend"] != name:
+        by = ", ".join(record["locked_by"]) or "keras"
+        raise BackendLockedError(
+            "Keras is already loaded in this process (imported via: {}) with the {!r} backend; it cannot "
+            "switch to {!r} now. Restart Python and call use_keras_backend({!r}) before anything imports "
+            "keras, or run the work in a subprocess.".format(by, record["backend"], name, name)
+        )
+    return record
+
+
+def use_keras_backend(name: str, persist: bool = False) -> Optional[str]:
+    """Select the backend Keras will use, before Keras is imported.
+
+    Validates ``name`` (see :func:`check_keras_backend`), then sets
+    ``os.environ["KERAS_BACKEND"]``.  With ``persist=True`` it also writes the
+    backend into the keras.json Keras reads, atomically, keeping every other
+    key and the file's permissions.  Returns the previous value of
+    ``KERAS_BACKEND`` (None if unset).  On any error nothing is changed.
+
+    >>> previous = kbackend.use_keras_backend("jax")
+    >>> import keras
+    >>> keras.backend.backend()
+    'jax'
+    """
+    record = check_keras_backend(name)
+    if persist:
+        persist_backend(record["config_path"], name)
+    previous = os.environ.get("KERAS_BACKEND")
+    os.environ["KERAS_BACKEND"] = name
+    return previous
+
+
+@contextlib.contextmanager
+def with_keras_backend(name: str) -> Iterator[Optional[str]]:
+    """Set ``KERAS_BACKEND`` for a block, then restore the previous value.
+
+    Useful around a subprocess or a fresh import in a worker::
+
+        >>> with kbackend.with_keras_backend("torch"):
+        ...     subprocess.run([sys.executable, "train.py"])
+    """
+    previous = use_keras_backend(name)
+    try:
+        yield previous
+    finally:
+        if previous is None:
+            os.environ.pop("KERAS_BACKEND", None)
+        else:
+            os.environ["KERAS_BACKEND"] = previous
+
+
+def _load_for_update(target: str) -> Dict[str, Any]:
+    """Read the existing keras.json for an update, refusing anything odd."""
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigFileError("Cannot inspect {}: {}".format(target, exc))
+    if not stat.S_ISREG(mode):
+        raise ConfigFileError("{} is not a regular file; refusing to replace it.".format(target))
+    try:
+        with open(target) as handle:
+            document = json.load(handle)
+    except ValueError as exc:
+        raise ConfigFileError(
+            "{} is not valid JSON ({}); refusing to overwrite it. Fix or delete it first.".format(target, exc)
+        )
+    except OSError as exc:
+        raise ConfigFileError("Cannot read {}: {}".format(target, exc))
+    if not isinstance(document, dict):
+        raise ConfigFileError(
+            "{} holds a JSON {} rather than an object; refusing to overwrite it.".format(
+                target, type(document).__name__)
+        )
+    return document
+
+
+def remove_stale_temporaries(directory: str) -> int:
+    """Delete temporary files left by writers that were killed mid-write.
+
+    Each temporary carries its writer's pid; one whose process no longer
+    exists is stale.  Returns how many were removed.
+    """
+    removed = 0
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return 0
+    for entry in entries:
+        if not (entry.startswith(_TEMP_PREFIX) and entry.endswith(_TEMP_SUFFIX)):
+            continue
+        pid_text = entry[len(_TEMP_PREFIX):].split(".", 1)[0]
+        if not pid_text.isdigit() or _pid_alive(int(pid_text)):
+            continue
+        try:
+            os.unlink(os.path.join(directory, entry))
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def persist_backend(path: str, name: str) -> str:
+    """Write ``backend: name`` into keras.json at ``path`` atomically.
+
+    The new content goes to a temporary file in the same directory, is
+    flushed to disk, then renamed over the original, so readers see either
+    the old or the new file, never a torn one.  A symlinked keras.json keeps
+    its link: the target is replaced.  Returns the path written.
+    """
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target)
+    existed = os.path.exists(target)
+    document = _load_for_update(target)
+    if not existed:
+        document = {"floatx": keras_json.DEFAULTS["floatx"], "epsilon": keras_json.DEFAULTS["epsilon"],
+                    "backend": name, "image_data_format": keras_json.DEFAULTS["image_data_format"]}
+    document["backend"] = name
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise ConfigFileError("Cannot create {}: {}".format(directory, exc))
+    remove_stale_temporaries(directory)
+    temp = os.path.join(directory, "{}{}.{}{}".format(
+        _TEMP_PREFIX, os.getpid(), os.urandom(6).hex(), _TEMP_SUFFIX))
+    try:
+        # 0o666 lets the umask decide a new file's mode, as open() would.
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps(document, indent=4))
+            handle.flush()
+            os.fsync(handle.fileno())
+        if existed:
+            os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(temp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise ConfigFileError("Cannot write {}: {}".format(target, exc))
+    _fsync_directory(directory)
+    return target
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename durable; not every platform can open a directory."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

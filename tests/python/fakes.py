@@ -1,0 +1,86 @@
+"""Fake installations for the unit tests: dist-info metadata and package dirs.
+
+A fake site directory holds ``<name>-<version>.dist-info`` plus an empty
+package for each library, enough for kbackend's discovery (which never
+imports) to see it as installed.  ``isolated_path`` swaps ``sys.path`` so
+the real site-packages cannot leak into a test.  Stdlib only (Python 3.6+).
+"""
+
+import contextlib
+import importlib
+import os
+import shutil
+import sys
+import tempfile
+
+DISTS = {"tensorflow": "tensorflow_cpu", "theano": "Theano"}
+
+
+def make_site(root, libraries, keras_layout="keras3"):
+    """Create ``root`` holding each ``{module: version}`` as an installed package."""
+    os.makedirs(root, exist_ok=True)
+    for module, version in libraries.items():
+        dist = DISTS.get(module, module)
+        info = os.path.join(root, "{}-{}.dist-info".format(dist, version))
+        os.makedirs(info, exist_ok=True)
+        with open(os.path.join(info, "METADATA"), "w") as handle:
+            handle.write("Metadata-Version: 2.1\nName: {}\nVersion: {}\n\n".format(dist, version))
+        package = os.path.join(root, module)
+        os.makedirs(package, exist_ok=True)
+        with open(os.path.join(package, "__init__.py"), "w") as handle:
+            handle.write("raise RuntimeError('kbackend must never import {}')\n".format(module))
+    if "keras" in libraries and keras_layout == "keras3":
+        os.makedirs(os.path.join(root, "keras", "src", "backend"), exist_ok=True)
+        open(os.path.join(root, "keras", "src", "backend", "config.py"), "w").close()
+    return root
+
+
+@contextlib.contextmanager
+def isolated_path(*directories):
+    """``sys.path`` = the given dirs + the stdlib only, for the duration."""
+    saved = list(sys.path)
+    stdlib = os.path.dirname(os.__file__)
+    sys.path[:] = list(directories) + [stdlib, os.path.join(stdlib, "lib-dynload")]
+    importlib.invalidate_caches()
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+        importlib.invalidate_caches()
+
+
+@contextlib.contextmanager
+def environ(**values):
+    """Replace os.environ entirely (keeping PATH), restoring it afterwards."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ["PATH"] = saved.get("PATH", "/usr/bin:/bin")
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+class Sandbox:
+    """A temporary directory with a home and a site dir, removed on exit."""
+
+    def __enter__(self):
+        self.root = tempfile.mkdtemp(prefix="kbackend-test-")
+        self.home = os.path.join(self.root, "home")
+        self.site = os.path.join(self.root, "site")
+        os.makedirs(self.home)
+        return self
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def keras_json(self, text):
+        """Write ~/.keras/keras.json with ``text``; return its path."""
+        directory = os.path.join(self.home, ".keras")
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, "keras.json")
+        with open(path, "w") as handle:
+            handle.write(text)
+        return path

@@ -1,0 +1,41 @@
+"""Ask real Keras which backend it picked; print one marked JSON line.
+
+Run in a fresh interpreter with the scenario's environment.  Mode ``keras``
+does ``import keras``; mode ``tf.keras`` resolves ``tensorflow.keras``.
+Any exception is caught and reported as ``"ClassName: message"``, the
+format kbackend predicts.  Must run on every Python from 3.6 on.
+"""
+
+import json
+import sys
+
+MARKER = "KBACKEND-ORACLE:"
+
+
+def ask(mode):
+    if mode == "keras":
+        import keras
+
+        return {"backend": keras.backend.backend(), "version": getattr(keras, "__version__", None)}
+    import tensorflow as tf
+
+    module = tf.keras
+    return {"backend": module.backend.backend(), "version": getattr(module, "__version__", None)}
+
+
+def main():
+    mode = sys.argv[1] if len(sys.argv) > 1 else "keras"
+    try:
+        answer = ask(mode)
+        answer.update(status="ok", error=None)
+    except BaseException as exc:  # noqa: BLE001 - the failure is the answer
+        message = str(exc)
+        name = type(exc).__name__
+        answer = {"status": "error", "backend": None, "version": None,
+                  "error": "{}: {}".format(name, message) if message else name}
+    sys.stdout.write("\n" + MARKER + json.dumps(answer) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,461 @@
+"""Unit tests of the resolver on fake installations (stdlib unittest).
+
+These run on every CPython from 3.6 to 3.13 with ``python -m unittest`` (no
+third-party packages), and under pytest in the main environment.  Real Keras
+is held against the predictions in test_differential.py; here each rule and
+each piece of plumbing is pinned down in isolation.
+"""
+
+import contextlib
+import io
+import json
+import os
+import stat
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"))
+sys.path.insert(0, HERE)
+
+import kbackend  # noqa: E402
+from kbackend import cli, discovery, keras_json, live, rules, setting  # noqa: E402
+from fakes import Sandbox, environ, isolated_path, make_site  # noqa: E402
+
+KERAS3 = {"keras": "3.15.1", "tensorflow": "2.21.0", "jax": "0.10.2", "numpy": "2.4.0"}
+HEAVY = ("keras", "tensorflow", "jax", "torch", "theano", "cntk", "openvino", "tf_keras", "flax")
+
+
+@contextlib.contextmanager
+def installed(libraries, keras_layout="keras3", **env):
+    """A sandbox with ``libraries`` installed, HOME in it, and ``env`` set."""
+    with Sandbox() as box:
+        make_site(box.site, libraries, keras_layout)
+        with isolated_path(box.site), environ(HOME=box.home, **env):
+            yield box
+
+
+class VersionParsing(unittest.TestCase):
+    def test_version_tuple(self):
+        self.assertEqual(discovery.version_tuple("2.3.1"), (2, 3, 1))
+        self.assertEqual(discovery.version_tuple("3.0.0rc1"), (3, 0, 0))
+        self.assertEqual(discovery.version_tuple("2.16.0.dev20240101"), (2, 16, 0))
+        self.assertEqual(discovery.version_tuple(None), ())
+        self.assertEqual(discovery.version_tuple("unknown"), ())
+
+    def test_dist_names_normalised(self):
+        self.assertEqual(discovery.normalize_dist_name("tensorflow-cpu"), "tensorflow_cpu")
+        self.assertEqual(discovery.normalize_dist_name("Theano"), "theano")
+        self.assertEqual(discovery.normalize_dist_name("tf.keras..x"), "tf_keras_x")
+
+
+class Discovery(unittest.TestCase):
+    def test_versions_come_from_metadata_and_first_path_wins(self):
+        with Sandbox() as box:
+            first = make_site(os.path.join(box.root, "a"), {"jax": "0.4.1"})
+            second = make_site(os.path.join(box.root, "b"), {"jax": "0.9.9", "torch": "2.13.0"})
+            found = discovery.scan_distributions([first, second], wanted=["jax", "torch"])
+            self.assertEqual(found["jax"][0], "0.4.1")
+            self.assertEqual(found["torch"][0], "2.13.0")
+
+    def test_egg_info_without_version_in_name_reads_pkg_info(self):
+        with Sandbox() as box:
+            egg = os.path.join(box.site, "Theano.egg-info")
+            os.makedirs(egg)
+            with open(os.path.join(egg, "PKG-INFO"), "w") as handle:
+                handle.write("Metadata-Version: 1.1\nName: Theano\nVersion: 1.0.5\n")
+            self.assertEqual(discovery.scan_distributions([box.site])["theano"][0], "1.0.5")
+
+    def test_installed_libraries_without_importing(self):
+        with installed({"keras": "3.15.1", "tensorflow": "2.21.0"}):
+            libs = discovery.installed_libraries()
+            self.assertEqual(libs["keras"]["version"], "3.15.1")
+            self.assertEqual(libs["tensorflow"]["version"], "2.21.0")
+            self.assertIsNone(libs["torch"]["version"])
+            self.assertNotIn("tensorflow", sys.modules)
+
+    def test_module_without_metadata_is_unknown_version(self):
+        with Sandbox() as box:
+            os.makedirs(os.path.join(box.site, "jax"))
+            open(os.path.join(box.site, "jax", "__init__.py"), "w").close()
+            with isolated_path(box.site):
+                self.assertEqual(discovery.installed_libraries()["jax"]["version"], "unknown")
+
+    def test_dotted_name_found_without_importing_parent(self):
+        with Sandbox() as box:
+            package = os.path.join(box.site, "sentinelpkg")
+            os.makedirs(package)
+            mark = os.path.join(box.root, "imported")
+            with open(os.path.join(package, "__init__.py"), "w") as handle:
+                handle.write("open({!r}, 'w').close()\n".format(mark))
+            open(os.path.join(package, "sub.py"), "w").close()
+            with isolated_path(box.site):
+                spec = discovery.find_spec_without_import("sentinelpkg.sub")
+                self.assertIsNotNone(spec)
+                self.assertIsNone(discovery.find_spec_without_import("sentinelpkg.nope"))
+            self.assertFalse(os.path.exists(mark))
+            self.assertNotIn("sentinelpkg", sys.modules)
+
+    def test_odd_names_are_not_found(self):
+        for name in ["", ".rel", " jax", "a..b", 5, None, "a/b"]:
+            self.assertIsNone(discovery.find_spec_without_import(name), name)
+
+
+class KerasDirectory(unittest.TestCase):
+    def test_keras_home_present_wins_even_empty(self):
+        self.assertEqual(keras_json.keras_dir({"KERAS_HOME": ""})["dir"], "")
+        self.assertEqual(keras_json.keras_dir({"KERAS_HOME": "/x"}), {"dir": "/x", "source": "KERAS_HOME"})
+
+    def test_tilde_expanded_for_reading_only(self):
+        with environ(HOME="/h"):
+            self.assertEqual(keras_json.config_path("~/kh"), "/h/kh/keras.json")
+            self.assertEqual(keras_json.config_path(""), "keras.json")
+
+    def test_unwritable_home_falls_back_to_tmp(self):
+        with environ(HOME="/no/such/home"):
+            self.assertEqual(keras_json.keras_dir({})["dir"], "/tmp/.keras")
+            self.assertEqual(keras_json.keras_dir({}, tmp_fallback=False)["dir"], "/no/such/home/.keras")
+
+
+class ReadingKerasJson(unittest.TestCase):
+    def read(self, text):
+        with Sandbox() as box:
+            return keras_json.read_config(box.keras_json(text))
+
+    def test_valid(self):
+        result = self.read('{"backend": "jax"}')
+        self.assertTrue(result["parses"])
+        self.assertEqual(result["value"], {"backend": "jax"})
+
+    def test_bad_json_is_swallowed_as_empty(self):
+        for text in ["", "{", "\ufeff{}"]:
+            result = self.read(text)
+            self.assertIs(result["parses"], False, text)
+            self.assertEqual(result["value"], {})
+            self.assertIsNone(result["raises"])
+
+    def test_directory_raises_like_keras(self):
+        with Sandbox() as box:
+            path = os.path.join(box.home, "keras.json")
+            os.makedirs(path)
+            result = keras_json.read_config(path)
+            self.assertTrue(result["raises"].startswith("IsADirectoryError: [Errno 21]"))
+
+    def test_fifo_is_never_opened(self):
+        with Sandbox() as box:
+            path = os.path.join(box.root, "keras.json")
+            os.mkfifo(path)
+            result = keras_json.read_config(path)
+            self.assertEqual(result["type"], "fifo")
+            self.assertTrue(result["raises"].startswith("Hang"))
+
+    def test_deep_nesting_is_reported_not_raised(self):
+        result = self.read("[" * 100000 + "]" * 100000)
+        self.assertTrue(result["raises"].startswith("RecursionError"))
+
+    def test_missing(self):
+        result = keras_json.read_config("/no/such/keras.json")
+        self.assertFalse(result["exists"])
+        self.assertEqual(result["type"], "missing")
+
+
+class FieldChecks(unittest.TestCase):
+    def test_messages_match_keras(self):
+        check = rules.check_config_fields
+        self.assertIsNone(check({}, True))
+        self.assertEqual(check([], True), "AttributeError: 'list' object has no attribute 'get'")
+        self.assertEqual(check(None, False), "AttributeError: 'NoneType' object has no attribute 'get'")
+        self.assertEqual(check({"floatx": ["a"]}, True), "TypeError: unhashable type: 'list'")
+        self.assertEqual(check({"floatx": "bfloat16"}, False), "AssertionError")
+        self.assertIn("Received: floatx=bfloat16", check({"floatx": "bfloat16"}, True))
+        self.assertIn("Received: epsilon=1", check({"epsilon": 1}, True))
+        self.assertIn("image_data_format=NCHW", check({"image_data_format": "NCHW"}, True))
+
+
+def _config(document=None, raises=None):
+    return {"exists": document is not None or raises is not None, "value": document, "raises": raises}
+
+
+class Keras3Rules(unittest.TestCase):
+    has = staticmethod(lambda name: name in ("tensorflow", "jax", "numpy"))
+
+    def resolve(self, env, document=None, raises=None, version=(3, 15, 1)):
+        return rules.resolve_keras3(version, env, _config(document, raises), self.has)
+
+    def test_precedence(self):
+        self.assertEqual(self.resolve({})["source"], "default")
+        self.assertEqual(self.resolve({}, {"backend": "jax"})["backend"], "jax")
+        outcome = self.resolve({"KERAS_BACKEND": "numpy"}, {"backend": "jax"})
+        self.assertEqual((outcome["backend"], outcome["source"]), ("numpy", "environment"))
+        self.assertEqual(self.resolve({"KERAS_BACKEND": ""}, {"backend": "jax"})["source"], "config")
+
+    def test_no_normalisation(self):
+        self.assertEqual(self.resolve({"KERAS_BACKEND": "JAX"})["error"], "ValueError: Unable to import backend : JAX")
+        self.assertEqual(self.resolve({}, {"backend": 5})["error"], "ValueError: Unable to import backend : 5")
+
+    def test_missing_library(self):
+        self.assertEqual(self.resolve({"KERAS_BACKEND": "torch"})["error"], "ModuleNotFoundError: No module named 'torch'")
+
+    def test_openvino_only_from_3_8(self):
+        self.assertIn("Unable to import", self.resolve({"KERAS_BACKEND": "openvino"}, version=(3, 7))["error"])
+        self.assertIn("No module named 'openvino'", self.resolve({"KERAS_BACKEND": "openvino"})["error"])
+
+    def test_config_errors_beat_the_environment(self):
+        outcome = self.resolve({"KERAS_BACKEND": "jax"}, raises="IsADirectoryError: x")
+        self.assertEqual((outcome["status"], outcome["cause"]), ("error", "config-unreadable"))
+        self.assertEqual(self.resolve({"KERAS_BACKEND": "jax"}, [])["cause"], "config-invalid-field")
+
+    def test_env_integers_and_nnx(self):
+        self.assertEqual(self.resolve({"KERAS_MAX_EPOCHS": "abc"})["cause"], "env-not-integer")
+        self.assertEqual(self.resolve({"KERAS_MAX_EPOCHS": "abc"}, version=(3, 9))["status"], "ok")
+        self.assertEqual(self.resolve({"KERAS_NNX_ENABLED": "True"})["cause"], "nnx-without-flax")
+        self.assertEqual(self.resolve({"KERAS_NNX_ENABLED": "no"}, {"nnx_enabled": True})["status"], "ok")
+        self.assertEqual(self.resolve({}, {"nnx_enabled": "false"})["cause"], "nnx-without-flax")
+
+
+class Keras2Rules(unittest.TestCase):
+    def resolve(self, env, document=None, version=(2, 3, 1), origin=None):
+        return rules.resolve_keras2_multi(version, env, _config(document), lambda n: n in ("theano", "tensorflow"),
+                                          lambda name: origin)
+
+    def test_builtins(self):
+        self.assertEqual(self.resolve({"KERAS_BACKEND": "theano"})["backend"], "theano")
+        self.assertEqual(self.resolve({"KERAS_BACKEND": "cntk"})["error"], "ModuleNotFoundError: No module named 'cntk'")
+
+    def test_custom_names(self):
+        self.assertEqual(self.resolve({"KERAS_BACKEND": "Theano"})["error"], "ValueError: Unable to import backend : Theano")
+        self.assertEqual(self.resolve({}, {"backend": 5})["error"], "AttributeError: 'int' object has no attribute 'startswith'")
+        self.assertEqual(self.resolve({}, {"backend": ""})["error"], "ValueError: Empty module name")
+
+    def test_empty_env_taken_literally_in_2_2_0(self):
+        self.assertEqual(self.resolve({"KERAS_BACKEND": ""}, version=(2, 2, 0))["error"], "ValueError: Empty module name")
+        self.assertEqual(self.resolve({"KERAS_BACKEND": ""})["backend"], "tensorflow")
+
+    def test_custom_module_checked_statically(self):
+        with Sandbox() as box:
+            path = os.path.join(box.root, "mine.py")
+            with open(path, "w") as handle:
+                handle.write("import os\ndef placeholder(): pass\nvariable = 1\n")
+            self.assertEqual(rules.missing_custom_entries(path), ["function"])
+            outcome = self.resolve({"KERAS_BACKEND": "mine"}, origin=path)
+            self.assertEqual(outcome["error"], "ValueError: Invalid backend. Missing required entry : function")
+            with open(path, "w") as handle:
+                handle.write("from elsewhere import *\n")
+            self.assertEqual(rules.missing_custom_entries(path), [])
+
+
+class LiveState(unittest.TestCase):
+    def test_reads_backend_from_loaded_modules(self):
+        class Config:
+            _BACKEND = "jax"
+
+        state = live.live_keras({"keras.src.backend.config": Config(), "keras_hub": object()})
+        self.assertEqual((state["locked"], state["backend"]), (True, "jax"))
+        self.assertEqual(state["locked_by"], ["keras_hub"])
+        self.assertFalse(live.live_keras({})["locked"])
+
+
+class Record(unittest.TestCase):
+    KEYS = {"kbackend_version", "backend", "status", "error", "source", "reason", "locked", "locked_by", "keras_home",
+            "keras_home_source", "config_path", "config_file", "config", "keras", "installed", "tf_keras",
+            "variables", "python", "problems"}
+
+    def test_complete_json_and_imports_nothing(self):
+        with installed(KERAS3, KERAS_BACKEND="jax", XLA_FLAGS="--x", TF_USE_LEGACY_KERAS="TRUE"):
+            before = set(sys.modules)
+            record = kbackend.backend_info()
+            new = set(sys.modules) - before
+        self.assertEqual(set(record), self.KEYS)
+        self.assertEqual(json.loads(json.dumps(record)), record)
+        self.assertEqual((record["backend"], record["source"], record["status"]), ("jax", "environment", "ok"))
+        self.assertEqual(record["variables"]["XLA_FLAGS"], "--x")
+        self.assertEqual(record["tf_keras"]["routes_to"], "keras")
+        self.assertIn("legacy-value-ignored", [p["code"] for p in record["problems"]])
+        self.assertFalse([m for m in new if m.split(".")[0] in HEAVY], new)
+
+    def test_keras_not_installed(self):
+        with installed({"numpy": "2.0"}):
+            record = kbackend.backend_info()
+        self.assertEqual(record["error"], "ModuleNotFoundError: No module named 'keras'")
+        self.assertEqual(record["problems"][0]["code"], "keras-not-installed")
+
+    def test_invalid_name_suggests_fix(self):
+        with installed(KERAS3, KERAS_BACKEND=" JAX"):
+            record = kbackend.backend_info()
+        self.assertEqual(record["status"], "error")
+        self.assertIn("'jax'", record["problems"][0]["fix"])
+
+    def test_keras2_tensorflow_only_ignores_env(self):
+        with installed({"keras": "2.15.0", "tensorflow": "2.15.1"}, keras_layout="keras2", KERAS_BACKEND="jax"):
+            record = kbackend.backend_info()
+        self.assertEqual((record["backend"], record["status"]), ("tensorflow", "ok"))
+        self.assertIn("backend-ignored", [p["code"] for p in record["problems"]])
+
+    def test_tf_keras_routing(self):
+        libs = dict(KERAS3, tf_keras="2.21.0")
+        with installed(libs, TF_USE_LEGACY_KERAS="1", KERAS_BACKEND="jax"):
+            route = kbackend.backend_info()["tf_keras"]
+        self.assertEqual((route["routes_to"], route["backend"]), ("tf_keras", "tensorflow"))
+        with installed(KERAS3, TF_USE_LEGACY_KERAS="1"):
+            record = kbackend.backend_info()
+        self.assertEqual(record["tf_keras"]["error"], "ImportError: Keras cannot be imported. Check that it is installed.")
+        self.assertIn("tf-keras-missing", [p["code"] for p in record["problems"]])
+
+    def test_report_renders(self):
+        with installed(KERAS3, KERAS_BACKEND="torch"):
+            text = kbackend.report.format_report(kbackend.backend_info())
+        self.assertIn("import keras would FAIL", text)
+        self.assertIn("backend-not-installed", text)
+        text.encode("ascii")
+
+
+class Setting(unittest.TestCase):
+    def test_sets_and_returns_previous(self):
+        with installed(KERAS3, KERAS_BACKEND="numpy"):
+            self.assertEqual(kbackend.use_keras_backend("jax"), "numpy")
+            self.assertEqual(os.environ["KERAS_BACKEND"], "jax")
+
+    def test_refusals_change_nothing(self):
+        cases = [("JAX", kbackend.InvalidBackendError), ("", kbackend.InvalidBackendError),
+                 (None, kbackend.InvalidBackendError), (["jax"], kbackend.InvalidBackendError),
+                 ("theano", kbackend.InvalidBackendError), ("torch", kbackend.BackendNotInstalledError),
+                 ("jax; rm -rf /", kbackend.InvalidBackendError)]
+        for name, error in cases:
+            with installed(KERAS3, KERAS_BACKEND="numpy") as box:
+                with self.assertRaises(error, msg=repr(name)):
+                    kbackend.use_keras_backend(name, persist=True)
+                self.assertEqual(os.environ["KERAS_BACKEND"], "numpy")
+                self.assertFalse(os.path.exists(os.path.join(box.home, ".keras")))
+
+    def test_locked_refuses_other_backends(self):
+        class Config:
+            _BACKEND = "tensorflow"
+
+        with installed(KERAS3):
+            sys.modules["keras.src.backend.config"] = Config()
+            try:
+                with self.assertRaises(kbackend.BackendLockedError) as caught:
+                    kbackend.use_keras_backend("jax")
+                self.assertIn("Restart Python", str(caught.exception))
+                self.assertNotIn("KERAS_BACKEND", os.environ)
+                self.assertIsNone(kbackend.use_keras_backend("tensorflow"))
+            finally:
+                del sys.modules["keras.src.backend.config"]
+
+    def test_context_manager_restores(self):
+        with installed(KERAS3):
+            with kbackend.with_keras_backend("jax") as previous:
+                self.assertIsNone(previous)
+                self.assertEqual(os.environ["KERAS_BACKEND"], "jax")
+            self.assertNotIn("KERAS_BACKEND", os.environ)
+
+    def test_keras2_custom_module_accepted_only_if_found(self):
+        with installed({"keras": "2.3.1", "theano": "1.0.5"}, keras_layout="keras2") as box:
+            with open(os.path.join(box.site, "mybackend.py"), "w") as handle:
+                handle.write("raise SystemExit('never run')\n")
+            importlib_reset()
+            self.assertIsNone(kbackend.use_keras_backend("mybackend"))
+            with self.assertRaises(kbackend.InvalidBackendError):
+                kbackend.use_keras_backend("Theano")
+            with self.assertRaises(kbackend.BackendNotInstalledError):
+                kbackend.use_keras_backend("cntk")
+
+
+def importlib_reset():
+    import importlib
+
+    importlib.invalidate_caches()
+
+
+class Persisting(unittest.TestCase):
+    def test_keeps_other_keys_order_and_mode(self):
+        with installed(KERAS3) as box:
+            path = box.keras_json(json.dumps({"floatx": "float64", "backend": "tensorflow", "custom": [1, 2]}))
+            os.chmod(path, 0o640)
+            kbackend.use_keras_backend("jax", persist=True)
+            with open(path) as handle:
+                text = handle.read()
+            self.assertEqual(json.loads(text), {"floatx": "float64", "backend": "jax", "custom": [1, 2]})
+            self.assertEqual(list(json.loads(text)), ["floatx", "backend", "custom"])
+            self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o640)
+            self.assertEqual([f for f in os.listdir(os.path.dirname(path)) if f != "keras.json"], [])
+
+    def test_creates_a_keras_style_file(self):
+        with installed(KERAS3) as box:
+            kbackend.use_keras_backend("numpy", persist=True)
+            with open(os.path.join(box.home, ".keras", "keras.json")) as handle:
+                document = json.load(handle)
+        self.assertEqual(document, {"floatx": "float32", "epsilon": 1e-07, "backend": "numpy",
+                                    "image_data_format": "channels_last"})
+
+    def test_symlink_kept_and_target_updated(self):
+        with installed(KERAS3) as box:
+            target = os.path.join(box.root, "real.json")
+            with open(target, "w") as handle:
+                handle.write('{"backend": "tensorflow", "x": 1}')
+            os.makedirs(os.path.join(box.home, ".keras"))
+            link = os.path.join(box.home, ".keras", "keras.json")
+            os.symlink(target, link)
+            kbackend.use_keras_backend("jax", persist=True)
+            self.assertTrue(os.path.islink(link))
+            with open(target) as handle:
+                self.assertEqual(json.load(handle), {"backend": "jax", "x": 1})
+
+    def test_refuses_to_clobber(self):
+        for text in ["{broken", "[1]", "null"]:
+            with installed(KERAS3, KERAS_BACKEND="numpy") as box:
+                path = box.keras_json(text)
+                with self.assertRaises(kbackend.ConfigFileError):
+                    kbackend.use_keras_backend("jax", persist=True)
+                with open(path) as handle:
+                    self.assertEqual(handle.read(), text)
+                self.assertEqual(os.environ["KERAS_BACKEND"], "numpy")
+
+    def test_directory_refused(self):
+        with installed(KERAS3) as box:
+            os.makedirs(os.path.join(box.home, ".keras", "keras.json"))
+            with self.assertRaises(kbackend.ConfigFileError):
+                setting.persist_backend(os.path.join(box.home, ".keras", "keras.json"), "jax")
+
+    def test_stale_temporaries_removed(self):
+        with Sandbox() as box:
+            stale = os.path.join(box.root, ".keras.json.999999999.abc.tmp")
+            mine = os.path.join(box.root, ".keras.json.{}.abc.tmp".format(os.getpid()))
+            for path in (stale, mine):
+                open(path, "w").close()
+            self.assertEqual(setting.remove_stale_temporaries(box.root), 1)
+            self.assertFalse(os.path.exists(stale))
+            self.assertTrue(os.path.exists(mine))
+
+
+class CommandLine(unittest.TestCase):
+    def run_cli(self, argv):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(argv)
+        return code, out.getvalue(), err.getvalue()
+
+    def test_json_and_exit_status(self):
+        with installed(KERAS3, KERAS_BACKEND="jax"):
+            code, out, _ = self.run_cli(["--json"])
+            self.assertEqual((code, json.loads(out)["backend"]), (0, "jax"))
+        with installed(KERAS3, KERAS_BACKEND="torch"):
+            self.assertEqual(self.run_cli([])[0], cli.EXIT_PREDICTS_FAILURE)
+
+    def test_use_answers_in_json(self):
+        with installed(KERAS3):
+            code, out, _ = self.run_cli(["use", "JAX", "--json"])
+            self.assertEqual(code, cli.EXIT_REFUSED)
+            self.assertEqual(json.loads(out)["error_class"], "InvalidBackendError")
+            code, out, _ = self.run_cli(["use", "jax", "--check", "--json"])
+            self.assertEqual((code, json.loads(out)["ok"]), (0, True))
+
+    def test_usage_errors(self):
+        self.assertEqual(self.run_cli(["--no-such-flag"])[0], cli.EXIT_USAGE)
+        code, out, _ = self.run_cli(["--help"])
+        self.assertEqual(code, 0)
+        self.assertIn("exit status", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
