@@ -1,0 +1,201 @@
+#' Which Keras backend is or will be used, and why
+#'
+#' Reports the Keras backend that the Python interpreter reticulate uses (or
+#' would use) has loaded or will load, where that choice comes from
+#' (`KERAS_BACKEND`, `keras.json` or the default), whether it will import,
+#' which backends are installed, and the problems found with a fix for each.
+#' It never imports Keras.
+#'
+#' * **Before Python has started** it does not start it: it finds the
+#'   interpreter reticulate would use ([reticulate::py_discover_config()],
+#'   with every install or download path switched off), runs the bundled
+#'   kbackend Python module there in a subprocess with R's current
+#'   environment, and parses its JSON.
+#' * **After Python has started** it asks the module in-process, so the live
+#'   `os.environ` and `sys.modules` count (for instance, `locked` is `TRUE`
+#'   once something has imported Keras).
+#'
+#' The fields are those of the Python function `kbackend.backend_info()`,
+#' parsed from the same JSON in the same way on both paths, so R and Python
+#' give the same answers. Element `r` adds what only R knows:
+#'
+#' * `python`: the interpreter reticulate uses or would use;
+#' * `python_source`: how reticulate chose it (e.g. `"RETICULATE_PYTHON"`);
+#' * `python_started`: whether the embedded Python has started;
+#' * `via`: `"subprocess"` or `"in-process"`;
+#' * `reticulate_version`;
+#' * `env_mismatch`: a data frame (`variable`, `r`, `python`) of
+#'   `KERAS_BACKEND`, `KERAS_HOME` and `TF_USE_LEGACY_KERAS` where R's value
+#'   differs from what the running Python sees. reticulate does not copy
+#'   [Sys.setenv()] into a Python that has already started; each difference is
+#'   also added to `problems`, with its fix.
+#'
+#' @returns A list of class `kbackend_info`. Among its elements: `backend`
+#'   (`NULL` when none can be named), `status` (`"ok"` or `"error"`), `error`,
+#'   `source`, `reason`, `locked`, `locked_by` (character), `keras_home`,
+#'   `config_path`, `config_file`, `config`, `keras`, `installed` (a named
+#'   list, `NULL` for not installed), `tf_keras`, `variables`, `python`,
+#'   `problems` (a data frame with columns `code`, `message`, `fix`) and `r`.
+#'   Use [as.data.frame()][as.data.frame.kbackend_info] for the installed
+#'   packages as a table.
+#' @family keras backend functions
+#' @seealso [use_keras_backend()] to set the backend;
+#'   [reticulate::py_discover_config()] for how reticulate picks Python.
+#' @examples
+#' info <- tryCatch(backend_info(), kbackend_error = function(e) NULL)
+#' if (!is.null(info)) {
+#'   print(info)
+#'   info$backend
+#'   info$source
+#'   as.data.frame(info)
+#' }
+#' @export
+backend_info <- function() {
+  interpreter <- reticulate_python()
+  if (interpreter$started) {
+    json <- kb_py_call("backend_info_json")
+    record <- parse_record(json)
+    via <- "in-process"
+  } else {
+    result <- run_kbackend_cli(interpreter$python, "--json")
+    record <- parse_cli_json(result, interpreter$python,
+                             expected_status = c(0L, 1L), parser = parse_record)
+    via <- "subprocess"
+  }
+  mismatch <- if (interpreter$started) env_mismatch() else empty_env_mismatch()
+  record$problems <- rbind(record$problems, mismatch_problems(mismatch, record))
+  record$r <- list(
+    python = interpreter$python,
+    python_source = interpreter$source,
+    python_started = interpreter$started,
+    via = via,
+    reticulate_version = reticulate_version(),
+    env_mismatch = mismatch
+  )
+  structure(record, class = "kbackend_info")
+}
+
+# The one parser for the record's JSON, used on both paths (and by the parity
+# tests for the Python side): jsonlite with vectors simplified, then two
+# fields given a stable type whatever their length -- `locked_by` is always
+# character and `problems` always a data frame (code, message, fix).
+parse_record <- function(json) {
+  record <- jsonlite::fromJSON(
+    json,
+    simplifyVector = TRUE,
+    simplifyDataFrame = FALSE,
+    simplifyMatrix = FALSE
+  )
+  record$locked_by <- as.character(unlist(record$locked_by))
+  record$problems <- problems_frame(record$problems)
+  record
+}
+
+problems_frame <- function(problems) {
+  field <- function(name) {
+    vapply(problems, function(p) {
+      value <- p[[name]]
+      if (is.null(value) || !length(value)) NA_character_ else as.character(value[[1]])
+    }, character(1))
+  }
+  data.frame(
+    code = field("code"),
+    message = field("message"),
+    fix = field("fix"),
+    stringsAsFactors = FALSE
+  )
+}
+
+# Variables whose R value and running-Python value must agree.
+synced_variables <- c("KERAS_BACKEND", "KERAS_HOME", "TF_USE_LEGACY_KERAS")
+
+empty_env_mismatch <- function() {
+  data.frame(
+    variable = character(),
+    r = character(),
+    python = character(),
+    stringsAsFactors = FALSE
+  )
+}
+
+# R's values against the running Python's os.environ (NA: unset).
+env_mismatch <- function() {
+  environ <- python_environ()
+  r_values <- Sys.getenv(synced_variables, unset = NA, names = FALSE)
+  py_values <- vapply(synced_variables, function(name) {
+    environ$get(name) %||% NA_character_
+  }, character(1), USE.NAMES = FALSE)
+  differs <- ifelse(
+    is.na(r_values) | is.na(py_values),
+    is.na(r_values) != is.na(py_values),
+    r_values != py_values
+  )
+  data.frame(
+    variable = synced_variables[differs],
+    r = r_values[differs],
+    python = py_values[differs],
+    stringsAsFactors = FALSE
+  )
+}
+
+# os.environ of the running Python, looked up once per session.
+python_environ <- function() {
+  if (is.null(.kb$environ)) {
+    .kb$environ <- reticulate::import("os", convert = TRUE)$environ
+  }
+  .kb$environ
+}
+
+reticulate_version <- function() {
+  if (is.null(.kb$reticulate_version)) {
+    .kb$reticulate_version <- as.character(utils::packageVersion("reticulate"))
+  }
+  .kb$reticulate_version
+}
+
+mismatch_problems <- function(mismatch, record) {
+  if (!nrow(mismatch)) {
+    return(problems_frame(list()))
+  }
+  show <- function(x) ifelse(is.na(x), "unset", sprintf("\"%s\"", x))
+  message <- sprintf(
+    paste(
+      "R has %s %s but the running Python sees %s: reticulate does not copy",
+      "Sys.setenv() into a Python that has already started."
+    ),
+    mismatch$variable, show(mismatch$r), show(mismatch$python)
+  )
+  locked <- isTRUE(record$locked)
+  fix <- vapply(seq_len(nrow(mismatch)), function(i) {
+    variable <- mismatch$variable[[i]]
+    value <- mismatch$r[[i]]
+    if (locked && variable %in% c("KERAS_BACKEND", "KERAS_HOME")) {
+      return(paste(
+        "Keras is already loaded, so this can no longer take effect in this",
+        "session: restart R and set it before anything imports Keras."
+      ))
+    }
+    if (variable == "KERAS_BACKEND" && !is.na(value)) {
+      return(sprintf(
+        "call kbackend::use_keras_backend(\"%s\"), which sets R and Python alike",
+        value
+      ))
+    }
+    if (is.na(value)) {
+      return(sprintf(
+        "unset it in Python too: reticulate::import(\"os\")$environ$pop(\"%s\", NULL)",
+        variable
+      ))
+    }
+    sprintf(
+      "set it in Python too: reticulate::import(\"os\")$environ$update(list(%s = \"%s\"))",
+      variable, value
+    )
+  }, character(1))
+  data.frame(
+    code = "r-env-mismatch",
+    message = message,
+    fix = fix,
+    stringsAsFactors = FALSE
+  )
+}

@@ -1,0 +1,178 @@
+#' Print, format and tabulate a backend report
+#'
+#' `format()` renders a [backend_info()] report as console lines, `print()`
+#' writes them, and `as.data.frame()` lists the packages kbackend looks for
+#' (each Keras backend's library, Keras itself, tf_keras, ...) with whether
+#' and which version is installed in the interpreter the report is about.
+#'
+#' @param x A `kbackend_info` object from [backend_info()].
+#' @param ... Unused.
+#' @param row.names,optional Unused; for compatibility with the generic.
+#' @returns `format()`: a character vector, one element per line.
+#'   `print()`: `x`, invisibly. `as.data.frame()`: a data frame with columns
+#'   `package`, `installed` (logical), `version` (character, `NA` when not
+#'   installed) and `selected` (`TRUE` for the backend the report names).
+#' @family keras backend functions
+#' @seealso [backend_info()]
+#' @examples
+#' info <- tryCatch(backend_info(), kbackend_error = function(e) NULL)
+#' if (!is.null(info)) {
+#'   format(info)
+#'   as.data.frame(info)
+#' }
+#' @name kbackend_info
+NULL
+
+#' @rdname kbackend_info
+#' @export
+format.kbackend_info <- function(x, ...) {
+  bullet <- function(label, text) {
+    paste0(cli::col_cyan(cli::symbol$bullet), " ", cli::style_bold(label), ": ", text)
+  }
+  indent <- function(text) paste0("  ", text)
+  value <- function(v, none = "none") {
+    if (is.null(v) || !length(v) || (length(v) == 1 && is.na(v))) none else paste(v, collapse = ", ")
+  }
+
+  lines <- cli::rule(left = "Keras backend", right = paste("kbackend", x$kbackend_version %||% "?"))
+
+  backend <- x$backend
+  ok <- identical(x$status, "ok")
+  mark <- if (ok) cli::col_green(cli::symbol$tick) else cli::col_red(cli::symbol$cross)
+  head <- paste0(
+    mark, " ", cli::style_bold(value(backend, "no backend")),
+    cli::col_grey(paste0(" (source: ", value(x$source, "unknown"), ")"))
+  )
+  if (!ok) {
+    head <- paste0(head, " ", cli::col_red("will not load"))
+  }
+  lines <- c(lines, head)
+  if (!is.null(x$reason) && nzchar(x$reason)) {
+    lines <- c(lines, indent(x$reason))
+  }
+  if (!ok && !is.null(x$error)) {
+    lines <- c(lines, indent(cli::col_red(x$error)))
+  }
+  if (isTRUE(x$locked)) {
+    lines <- c(lines, bullet("Locked", paste0(
+      "yes, Keras is loaded (", value(x$locked_by), "): the backend can no ",
+      "longer change in this process"
+    )))
+  }
+
+  keras <- x$keras %||% list()
+  lines <- c(lines, bullet("Keras", if (isTRUE(keras$installed)) {
+    paste0(
+      value(keras$version, "?"),
+      if (!is.null(keras$flavour)) paste0(" (", keras$flavour, ")"),
+      if (!is.null(keras$path)) cli::col_grey(paste0(" ", keras$path))
+    )
+  } else {
+    "not installed"
+  }))
+
+  cf <- x$config_file %||% list()
+  file_state <- if (isTRUE(cf$exists)) {
+    paste0(
+      "exists",
+      if (isTRUE(cf$parses)) ", parses" else if (isFALSE(cf$parses)) ", does not parse",
+      if (!is.null(cf$backend)) paste0(", backend \"", cf$backend, "\"")
+    )
+  } else {
+    "does not exist"
+  }
+  lines <- c(lines, bullet("keras.json", paste0(
+    value(x$config_path, "?"), cli::col_grey(paste0(" (", file_state, ")"))
+  )))
+  if (!is.null(cf$error)) {
+    lines <- c(lines, indent(cli::col_red(cf$error)))
+  }
+
+  py <- x$python %||% list()
+  r <- x$r %||% list()
+  lines <- c(lines, bullet("Python", paste0(
+    value(py$executable %||% r$python, "?"),
+    if (!is.null(py$version)) paste0(" (", py$version, ")")
+  )))
+  if (length(r)) {
+    lines <- c(lines, indent(cli::col_grey(paste0(
+      "reticulate ", value(r$reticulate_version, "?"), ": chosen by ",
+      value(r$python_source, "?"), "; ",
+      if (isTRUE(r$python_started)) {
+        "Python has started, asked in-process"
+      } else {
+        "Python has not started, asked in a subprocess"
+      }
+    ))))
+  }
+
+  tk <- x$tf_keras
+  if (!is.null(tk) && !is.null(tk$routes_to)) {
+    lines <- c(lines, bullet("tf.keras", paste0(
+      "routes to ", tk$routes_to,
+      if (!is.null(tk$version)) paste0(" ", tk$version),
+      if (!is.null(tk$backend)) paste0(" (backend ", tk$backend, ")")
+    )))
+  }
+
+  inst <- as.data.frame(x)
+  if (nrow(inst)) {
+    have <- inst[inst$installed, , drop = FALSE]
+    lines <- c(lines, bullet("Installed", if (nrow(have)) {
+      paste0(have$package, " ", have$version, collapse = ", ")
+    } else {
+      "none of the packages kbackend looks for"
+    }))
+    missing <- inst$package[!inst$installed]
+    if (length(missing)) {
+      lines <- c(lines, indent(cli::col_grey(paste0(
+        "not installed: ", paste(missing, collapse = ", ")
+      ))))
+    }
+  }
+
+  vars <- x$variables
+  if (length(vars)) {
+    shown <- vapply(vars, function(v) value(v, ""), character(1))
+    lines <- c(lines, bullet("Variables", paste0(names(vars), "=", shown, collapse = ", ")))
+  }
+
+  problems <- x$problems
+  if (is.data.frame(problems) && nrow(problems)) {
+    lines <- c(lines, cli::style_bold(sprintf("Problems (%d):", nrow(problems))))
+    for (i in seq_len(nrow(problems))) {
+      lines <- c(lines, paste0(cli::col_red(cli::symbol$cross), " ", problems$message[[i]]))
+      if (!is.na(problems$fix[[i]])) {
+        lines <- c(lines, indent(paste0(cli::symbol$arrow_right, " ", problems$fix[[i]])))
+      }
+    }
+  } else {
+    lines <- c(lines, paste0(cli::col_green(cli::symbol$tick), " No problems found."))
+  }
+  lines
+}
+
+#' @rdname kbackend_info
+#' @export
+print.kbackend_info <- function(x, ...) {
+  cat(format(x, ...), sep = "\n")
+  invisible(x)
+}
+
+#' @rdname kbackend_info
+#' @export
+as.data.frame.kbackend_info <- function(x, row.names = NULL, optional = FALSE, ...) {
+  installed <- x$installed %||% list()
+  packages <- names(installed) %||% character()
+  versions <- vapply(installed, function(v) {
+    if (is.null(v) || !length(v)) NA_character_ else as.character(v[[1]])
+  }, character(1), USE.NAMES = FALSE)
+  backend <- x$backend %||% NA_character_
+  data.frame(
+    package = packages,
+    installed = !is.na(versions),
+    version = versions,
+    selected = !is.na(backend) & packages == backend,
+    stringsAsFactors = FALSE
+  )
+}

@@ -1,0 +1,158 @@
+#' Set the Keras backend before Keras starts
+#'
+#' For R Markdown setup chunks and scripts: validates `backend` with the
+#' bundled kbackend Python module in the interpreter reticulate uses or would
+#' use, then sets `KERAS_BACKEND` for R ([Sys.setenv()]) and, if Python has
+#' already started, for Python (`os.environ`) too -- reticulate does not copy
+#' one into the other once Python runs. Once Keras is loaded the backend can
+#' no longer change in this process, and a change is refused.
+#'
+#' `check_keras_backend()` runs the same validation and changes nothing.
+#'
+#' Neither function starts Python: before Python has started they ask the
+#' module in a subprocess.
+#'
+#' @param backend A single backend name, such as `"jax"`, `"tensorflow"`,
+#'   `"torch"`, `"numpy"` or `"openvino"` (Keras 3), or `"theano"`, `"cntk"`
+#'   (Keras 2). Case matters, as it does for Keras.
+#' @param persist If `TRUE`, also write the backend into the `keras.json`
+#'   Keras reads (see `backend_info()$config_path`), so later sessions use it
+#'   without `KERAS_BACKEND`.
+#' @returns `use_keras_backend()`: the previous value of R's `KERAS_BACKEND`
+#'   (`NA` if it was unset), invisibly. `check_keras_backend()`: `backend`,
+#'   invisibly.
+#'
+#'   Errors have class `kbackend_error` plus one of
+#'   `kbackend_error_bad_argument` (not a single well-formed name),
+#'   `kbackend_error_invalid_backend` (not a backend the installed Keras
+#'   knows), `kbackend_error_not_installed` (its library is missing),
+#'   `kbackend_error_locked` (Keras is already loaded with another backend; the
+#'   message names what loaded it), `kbackend_error_config` (keras.json cannot
+#'   be read or written), `kbackend_error_no_python` or
+#'   `kbackend_error_python`. Nothing is changed when an error is raised.
+#' @family keras backend functions
+#' @seealso [local_keras_backend()] to set it temporarily; [backend_info()].
+#' @examples
+#' # Bad arguments are refused before anything else happens:
+#' tryCatch(
+#'   use_keras_backend(c("jax", "torch")),
+#'   kbackend_error_bad_argument = function(e) conditionMessage(e)
+#' )
+#'
+#' if (interactive()) {
+#'   # In a setup chunk, before anything imports Keras:
+#'   use_keras_backend("jax")
+#' }
+#' @export
+use_keras_backend <- function(backend, persist = FALSE) {
+  check_backend_arg(backend)
+  check_flag_arg(persist, "persist")
+  previous <- Sys.getenv("KERAS_BACKEND", unset = NA)
+
+  interpreter <- reticulate_python()
+  if (interpreter$started) {
+    kb_py_call("use_keras_backend", backend, persist = persist, backend = backend)
+    if (persist) {
+      persisted_to <- parse_record(kb_py_call("backend_info_json"))$config_path
+    }
+  } else {
+    args <- c("use", backend, if (persist) "--persist" else "--check", "--json")
+    answer <- ask_cli_use(interpreter$python, args, backend)
+    persisted_to <- answer$persisted_to
+  }
+  Sys.setenv(KERAS_BACKEND = backend)
+  if (persist && !is.null(persisted_to)) {
+    cli::cli_inform(c(v = "Saved {.val {backend}} as the backend in {.path {persisted_to}}."))
+  }
+  invisible(previous)
+}
+
+#' @rdname use_keras_backend
+#' @export
+check_keras_backend <- function(backend) {
+  check_backend_arg(backend)
+  interpreter <- reticulate_python()
+  if (interpreter$started) {
+    kb_py_call("check_keras_backend", backend, backend = backend)
+  } else {
+    ask_cli_use(interpreter$python, c("use", backend, "--check", "--json"), backend)
+  }
+  invisible(backend)
+}
+
+# Run `use ...` through the CLI; an {"ok": false} answer becomes the classed
+# R error.
+ask_cli_use <- function(python, args, backend, call = rlang::caller_env()) {
+  result <- run_kbackend_cli(python, args)
+  answer <- parse_cli_json(result, python, expected_status = c(0L, 3L), call = call)
+  if (!isTRUE(answer$ok)) {
+    abort_from_python(answer$error_class %||% NA_character_,
+                      answer$message %||% "kbackend refused the backend.",
+                      backend = backend, call = call)
+  }
+  answer
+}
+
+# A backend name is one token: letters, digits, "_" and "." (a Keras 2
+# custom backend is a module name). No whitespace, quotes or shell
+# metacharacters ever reach a command line.
+backend_name_pattern <- "^[A-Za-z_][A-Za-z0-9_.]*$"
+
+check_backend_arg <- function(backend, arg = "backend", call = rlang::caller_env()) {
+  problem <- if (is.null(backend)) {
+    "it is NULL"
+  } else if (!is.character(backend)) {
+    sprintf("it is %s", describe_type(backend))
+  } else if (length(backend) != 1) {
+    sprintf("it has length %d", length(backend))
+  } else if (is.na(backend)) {
+    "it is NA"
+  } else if (!nzchar(backend)) {
+    "it is the empty string"
+  } else if (!grepl(backend_name_pattern, backend)) {
+    sprintf(
+      "%s is not a backend name (letters, digits, \"_\" and \".\" only)",
+      encodeString(backend, quote = "\"")
+    )
+  }
+  if (!is.null(problem)) {
+    kb_abort(
+      c(
+        "{.arg {arg}} must be a single backend name, such as {.val jax}.",
+        x = "{problem}."
+      ),
+      class = "kbackend_error_bad_argument",
+      call = call
+    )
+  }
+  invisible(backend)
+}
+
+check_flag_arg <- function(x, arg, call = rlang::caller_env()) {
+  if (!is.logical(x) || length(x) != 1 || is.na(x)) {
+    kb_abort(
+      c(
+        "{.arg {arg}} must be {.code TRUE} or {.code FALSE}.",
+        x = "It is {describe_type(x)}."
+      ),
+      class = "kbackend_error_bad_argument",
+      call = call
+    )
+  }
+  invisible(x)
+}
+
+describe_type <- function(x) {
+  if (is.null(x)) {
+    return("NULL")
+  }
+  type <- if (is.factor(x)) "a factor" else switch(typeof(x),
+    logical = "a logical vector",
+    integer = "an integer vector",
+    double = "a number",
+    character = "a character vector",
+    list = "a list",
+    paste("of type", typeof(x))
+  )
+  if (length(x) != 1) paste0(type, " of length ", length(x)) else type
+}
