@@ -41,4 +41,9 @@ abort_from_python <- function(python_class, message, backend = NULL,
   )
 }
 
+# Text shown verbatim inside a cli message.
+cli_escape <- function(x) {
+  gsub("}", "}}", gsub("{", "{{", x, fixed = TRUE), fixed = TRUE)
+}
+
 `%||%` <- function(x, y) if (is.null(x)) y else x

@@ -104,12 +104,12 @@ reticulate_python_env_only <- function() {
 # * reticulate <= 1.30 may offer to install Miniconda in interactive sessions
 #   unless RETICULATE_MINICONDA_ENABLED is false (the conda-creating cases
 #   are refused beforehand by discovery_would_install()).
-guarded_discovery <- function() {
+guarded_discovery <- function(discover = reticulate::py_discover_config) {
   withr::with_options(
     list(reticulate.python.initializing = FALSE),
     withr::with_envvar(
       c(RETICULATE_MINICONDA_ENABLED = "FALSE"),
-      reticulate::py_discover_config()
+      discover()
     )
   )
 }
@@ -118,8 +118,9 @@ guarded_discovery <- function() {
 # creates a conda environment if Miniconda is installed without its
 # r-reticulate environment, or if conda has no environment at all. Say so
 # instead of letting that happen. Returns NULL when discovery is safe.
-discovery_would_install <- function() {
-  if (utils::packageVersion("reticulate") >= "1.31") {
+discovery_would_install <- function(version = utils::packageVersion("reticulate")) {
+  version <- package_version(version)
+  if (version >= "1.31") {
     return(NULL)
   }
   named <- Sys.getenv(c(
@@ -143,7 +144,7 @@ discovery_would_install <- function() {
         "reticulate %s would create the conda environment %s with Miniconda",
         "to answer; kbackend does not create it."
       ),
-      utils::packageVersion("reticulate"), envpath
+      version, envpath
     ))
   }
   conda <- tryCatch(reticulate::conda_binary(), error = function(e) NULL)
@@ -155,7 +156,7 @@ discovery_would_install <- function() {
           "reticulate %s would create an r-reticulate conda environment with",
           "%s to answer; kbackend does not create it."
         ),
-        utils::packageVersion("reticulate"), conda
+        version, conda
       ))
     }
   }
@@ -164,8 +165,8 @@ discovery_would_install <- function() {
 
 # reticulate >= 1.41 falls back to a uv-managed environment (py_require())
 # unless told otherwise.
-would_use_managed_python <- function() {
-  if (utils::packageVersion("reticulate") < "1.41") {
+would_use_managed_python <- function(version = utils::packageVersion("reticulate")) {
+  if (package_version(version) < "1.41") {
     return(FALSE)
   }
   if (identical(Sys.getenv("RETICULATE_PYTHON"), "managed")) {

@@ -41,15 +41,21 @@ run_kbackend_cli <- function(python, args) {
   on.exit(unlink(stderr_file), add = TRUE)
   timeout <- getOption("kbackend.timeout", 120)
   withr::local_envvar(python_subprocess_env(python))
-  out <- suppressWarnings(system2(
-    python,
-    c("-c", shQuote(cli_bootstrap), shQuote(kb_python_path()), shQuote(args)),
-    stdout = TRUE,
-    stderr = stderr_file,
-    timeout = timeout
-  ))
+  out <- tryCatch(
+    suppressWarnings(system2(
+      python,
+      c("-c", shQuote(cli_bootstrap), shQuote(kb_python_path()), shQuote(args)),
+      stdout = TRUE,
+      stderr = stderr_file,
+      timeout = timeout
+    )),
+    error = function(e) {
+      structure(character(), status = 127L, run_error = conditionMessage(e))
+    }
+  )
   status <- attr(out, "status") %||% 0L
   err <- if (file.exists(stderr_file)) readLines(stderr_file, warn = FALSE) else character()
+  err <- c(err, attr(out, "run_error"))
   list(
     status = as.integer(status),
     stdout = paste(out, collapse = "\n"),
@@ -84,7 +90,7 @@ parse_cli_json <- function(result, python, expected_status,
     parsed <- tryCatch(parser(result$stdout), error = function(e) NULL)
   }
   if (is.null(parsed)) {
-    tail_err <- utils::tail(result$stderr[nzchar(result$stderr)], 8)
+    tail_err <- cli_escape(utils::tail(result$stderr[nzchar(result$stderr)], 8))
     kb_abort(
       c(
         "Running the bundled kbackend module with {.path {python}} failed.",

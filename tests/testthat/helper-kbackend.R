@@ -1,0 +1,88 @@
+# Test helpers. Conventions:
+# * Nothing here ever skips: a missing interpreter or environment fails the
+#   test that needs it, with a message saying what to set.
+# * Everything that involves Python runs in a fresh R process (callr), so the
+#   test process never starts Python and no state leaks between tests.
+# * Every test gets a throwaway HOME (so ~/.keras is a temp dir) and no
+#   KERAS_* / reticulate variables from the outside.
+
+# The plain interpreter most tests use: KBACKEND_TEST_PYTHON, else python3 on
+# the PATH. It needs no Keras.
+test_python <- function() {
+  python <- Sys.getenv("KBACKEND_TEST_PYTHON")
+  if (!nzchar(python)) {
+    python <- Sys.which("python3")
+  }
+  if (!nzchar(python) || !file.exists(python)) {
+    stop(
+      "No Python for the tests: set KBACKEND_TEST_PYTHON to a python ",
+      "executable (tools/test-r.sh does).",
+      call. = FALSE
+    )
+  }
+  unname(python)
+}
+
+# The real Keras environments (tools/setup-python.sh builds them):
+# "main" = .venv (Keras 3, TensorFlow, JAX, torch), "py37" = .venv-py37
+# (Keras 2.3.1, Theano, TF 1.15). Named by KBACKEND_TEST_VENV and
+# KBACKEND_TEST_VENV_PY37 (the python executable or the environment folder).
+venv_python <- function(which = c("main", "py37")) {
+  which <- match.arg(which)
+  var <- c(main = "KBACKEND_TEST_VENV", py37 = "KBACKEND_TEST_VENV_PY37")[[which]]
+  path <- Sys.getenv(var)
+  if (!nzchar(path)) {
+    stop(
+      var, " is not set: point it at the ", c(main = ".venv", py37 = ".venv-py37")[[which]],
+      " python built by tools/setup-python.sh (tools/test-r.sh does).",
+      call. = FALSE
+    )
+  }
+  if (dir.exists(path)) {
+    path <- file.path(path, "bin", "python")
+  }
+  if (!file.exists(path)) {
+    stop(var, " names ", path, ", which does not exist.", call. = FALSE)
+  }
+  path
+}
+
+# A clean environment for one test: temp HOME and working directory, no
+# KERAS_* or TF_USE_LEGACY_KERAS, reticulate pointed at `python`.
+# Returns the temp HOME.
+local_clean_env <- function(python = test_python(), .local_envir = parent.frame()) {
+  home <- withr::local_tempdir("kbackend-home-", .local_envir = .local_envir)
+  work <- withr::local_tempdir("kbackend-wd-", .local_envir = .local_envir)
+  keras_vars <- grep("^(KERAS_|TF_USE_LEGACY_KERAS$)", names(Sys.getenv()), value = TRUE)
+  unset <- c(
+    keras_vars, "RETICULATE_PYTHON_ENV", "RETICULATE_PYTHON_FALLBACK",
+    "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
+    "PYTHON_SESSION_INITIALIZED", "CONDA_PREFIX"
+  )
+  withr::local_envvar(
+    c(
+      stats::setNames(rep(NA_character_, length(unset)), unset),
+      HOME = home,
+      R_USER_CACHE_DIR = file.path(home, ".cache"),
+      RETICULATE_MINICONDA_PATH = file.path(home, "no-miniconda"),
+      RETICULATE_PYTHON = if (is.null(python)) NA_character_ else python
+    ),
+    .local_envir = .local_envir
+  )
+  withr::local_dir(work, .local_envir = .local_envir)
+  home
+}
+
+# Run `fun` in a fresh R process with the current environment and library
+# paths. Errors in the child fail the test.
+in_fresh_r <- function(fun, args = list()) {
+  callr::r(fun, args = args, libpath = .libPaths(), show = FALSE)
+}
+
+# Write HOME/.keras/keras.json.
+write_keras_json <- function(home, content) {
+  dir.create(file.path(home, ".keras"), showWarnings = FALSE)
+  path <- file.path(home, ".keras", "keras.json")
+  writeLines(content, path)
+  path
+}

@@ -1,0 +1,92 @@
+# A report as backend_info() builds it, from a fixed record.
+fake_info <- function(backend = "jax", status = "ok", problems = "[]",
+                      locked_by = "[]", started = FALSE) {
+  json <- sprintf('{
+    "kbackend_version": "0.1.0", "backend": %s, "status": "%s",
+    "error": %s, "source": "environment",
+    "reason": "KERAS_BACKEND is set to \'jax\'",
+    "locked": %s, "locked_by": %s,
+    "keras_home": "/h/.keras", "keras_home_source": "home",
+    "config_path": "/h/.keras/keras.json",
+    "config_file": {"exists": false, "type": null, "parses": null, "error": null, "backend": null},
+    "config": {"floatx": "float32", "epsilon": 1e-07, "image_data_format": "channels_last"},
+    "keras": {"installed": true, "version": "3.15.1", "flavour": "keras3", "path": "/site/keras"},
+    "installed": {"keras": "3.15.1", "tensorflow": "2.21.0", "jax": "0.10.2", "torch": null},
+    "tf_keras": {"routes_to": "keras", "version": "3.15.1", "backend": "jax",
+                 "status": "ok", "error": null, "reason": "r"},
+    "variables": {"KERAS_BACKEND": "jax"},
+    "python": {"executable": "/venv/bin/python", "version": "3.11.7", "implementation": "cpython"},
+    "problems": %s}',
+    if (is.null(backend)) "null" else sprintf('"%s"', backend), status,
+    if (status == "ok") "null" else '"ValueError: Unable to import backend : x"',
+    if (locked_by == "[]") "false" else "true", locked_by, problems
+  )
+  record <- parse_record(json)
+  record$r <- list(
+    python = "/venv/bin/python", python_source = "RETICULATE_PYTHON",
+    python_started = started, via = if (started) "in-process" else "subprocess",
+    reticulate_version = "1.28", env_mismatch = empty_env_mismatch()
+  )
+  structure(record, class = "kbackend_info")
+}
+
+test_that("format() names the backend, its source and the interpreter", {
+  withr::local_options(cli.num_colors = 1)
+  lines <- format(fake_info())
+  expect_type(lines, "character")
+  text <- paste(lines, collapse = "\n")
+  expect_match(text, "jax (source: environment)", fixed = TRUE)
+  expect_match(text, "KERAS_BACKEND is set to 'jax'", fixed = TRUE)
+  expect_match(text, "Keras: 3.15.1 (keras3)", fixed = TRUE)
+  expect_match(text, "/h/.keras/keras.json (does not exist)", fixed = TRUE)
+  expect_match(text, "/venv/bin/python (3.11.7)", fixed = TRUE)
+  expect_match(text, "chosen by RETICULATE_PYTHON; Python has not started", fixed = TRUE)
+  expect_match(text, "Installed: keras 3.15.1, tensorflow 2.21.0, jax 0.10.2", fixed = TRUE)
+  expect_match(text, "not installed: torch", fixed = TRUE)
+  expect_match(text, "tf.keras: routes to keras 3.15.1 (backend jax)", fixed = TRUE)
+  expect_match(text, "No problems found.", fixed = TRUE)
+})
+
+test_that("format() shows errors, locks and problems with their fixes", {
+  withr::local_options(cli.num_colors = 1)
+  info <- fake_info(
+    backend = "theano", status = "error",
+    locked_by = '["keras"]',
+    problems = '[{"code": "bad", "message": "theano is gone", "fix": "use jax"},
+                 {"code": "other", "message": "no fix here", "fix": null}]',
+    started = TRUE
+  )
+  text <- paste(format(info), collapse = "\n")
+  expect_match(text, "will not load", fixed = TRUE)
+  expect_match(text, "ValueError: Unable to import backend : x", fixed = TRUE)
+  expect_match(text, "Locked: yes, Keras is loaded (keras)", fixed = TRUE)
+  expect_match(text, "Problems (2):", fixed = TRUE)
+  expect_match(text, "theano is gone", fixed = TRUE)
+  expect_match(text, "use jax", fixed = TRUE)
+  expect_match(text, "asked in-process", fixed = TRUE)
+})
+
+test_that("format() copes with a report that names no backend", {
+  lines <- format(fake_info(backend = NULL, status = "error"))
+  expect_match(paste(lines, collapse = "\n"), "no backend", fixed = TRUE)
+})
+
+test_that("print() writes format() to the console and returns its input", {
+  withr::local_options(cli.num_colors = 1)
+  info <- fake_info()
+  out <- capture.output(res <- withVisible(print(info)))
+  expect_false(res$visible)
+  expect_identical(res$value, info)
+  expect_equal(out, format(info))
+})
+
+test_that("as.data.frame() lists installed packages with the selected backend", {
+  df <- as.data.frame(fake_info())
+  expect_equal(names(df), c("package", "installed", "version", "selected"))
+  expect_equal(df$package, c("keras", "tensorflow", "jax", "torch"))
+  expect_equal(df$installed, c(TRUE, TRUE, TRUE, FALSE))
+  expect_equal(df$version, c("3.15.1", "2.21.0", "0.10.2", NA))
+  expect_equal(df$selected, c(FALSE, FALSE, TRUE, FALSE))
+  none <- as.data.frame(fake_info(backend = NULL))
+  expect_false(any(none$selected))
+})
