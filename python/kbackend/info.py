@@ -90,45 +90,71 @@ def predict(flavour: Optional[str], version: Optional[str], environ: Dict[str, s
     return outcome
 
 
+_IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
+_KERAS_CANNOT_BE_IMPORTED = "ImportError: Keras cannot be imported. Check that it is installed."
+
+
 def _tf_keras_route(environ: Dict[str, str], libs: Dict[str, Dict[str, Optional[str]]],
                     keras: Dict[str, Any], prediction: Dict[str, Any]) -> Dict[str, Any]:
-    """What ``tf.keras`` resolves to on first attribute access, and why."""
+    """What ``tf.keras`` resolves to on first attribute access, and why.
+
+    ``import tensorflow`` itself already matters: TensorFlow's internal copy of
+    Keras 2 reads keras.json (asserts, no /tmp fallback) and, from 2.15, the
+    end of ``tensorflow/__init__.py`` imports Keras 3 (or tf_keras) eagerly.
+    TensorFlow's lazy loader then turns any ImportError from ``import keras``
+    into "Keras cannot be imported"; other exceptions pass through.
+    """
     route = {"routes_to": None, "version": None, "backend": None, "status": "error",
              "error": None, "reason": ""}  # type: Dict[str, Any]
     tf_version = libs["tensorflow"]["version"]
     if tf_version is None:
-        route.update(error="ModuleNotFoundError: No module named 'tensorflow'",
-                     reason="TensorFlow is not installed")
+        route.update(error="ModuleNotFoundError: No module named 'tensorflow'", reason="TensorFlow is not installed")
         return route
-    parsed = discovery.version_tuple(tf_version)
+    parsed = discovery.version_tuple(tf_version) or (2, 99)
+    has_module = _has_module_factory(libs)
+    internal = _tf_internal_keras(environ, libs)
     legacy_value = environ.get("TF_USE_LEGACY_KERAS")
-    if parsed and parsed < (2, 16):
-        if parsed < (2, 6) or keras["version"] is None:
-            route.update(routes_to="tensorflow.python.keras", version=tf_version, backend="tensorflow",
-                         status="ok", reason="TensorFlow {} bundles its own Keras".format(tf_version))
-        else:
-            route.update(routes_to="keras", version=keras["version"], backend=prediction["backend"],
-                         status=prediction["status"], error=prediction["error"],
-                         reason="TensorFlow {} uses the keras package".format(tf_version))
-        return route
-    if legacy_value in _LEGACY_TRUE:
-        if libs["tf_keras"]["version"] is not None:
-            route.update(routes_to="tf_keras", version=libs["tf_keras"]["version"], backend="tensorflow",
-                         status="ok", reason="TF_USE_LEGACY_KERAS={!r} routes tf.keras to tf_keras".format(legacy_value))
+    if parsed < (2, 6) or (parsed < (2, 15) and keras["version"] is None):
+        route.update(routes_to="tensorflow.python.keras", version=tf_version, backend="tensorflow",
+                     reason="TensorFlow {} bundles its own Keras".format(tf_version))
+    elif parsed >= (2, 15) and legacy_value in _LEGACY_TRUE:
+        why = "TF_USE_LEGACY_KERAS={!r} routes tf.keras to tf_keras".format(legacy_value)
+        if libs["tf_keras"]["version"] is None:
+            route.update(error=_KERAS_CANNOT_BE_IMPORTED, reason=why + ", which is not installed")
             return route
-        route.update(error="ImportError: Keras cannot be imported. Check that it is installed.",
-                     reason="TF_USE_LEGACY_KERAS={!r} asks for tf_keras, which is not installed".format(legacy_value))
+        route.update(routes_to="tf_keras", version=libs["tf_keras"]["version"], backend="tensorflow", reason=why)
+    elif keras["version"] is None:
+        route.update(error=_KERAS_CANNOT_BE_IMPORTED, reason="tf.keras imports the keras package, which is not installed")
         return route
-    if keras["version"] is None:
-        route.update(error="ImportError: Keras cannot be imported. Check that it is installed.",
-                     reason="tf.keras imports the keras package, which is not installed")
-        return route
-    why = "TF_USE_LEGACY_KERAS is not set" if legacy_value is None else \
-        "TF_USE_LEGACY_KERAS={!r} is not one of 'true', 'True', '1'".format(legacy_value)
-    route.update(routes_to="keras", version=keras["version"], backend=prediction["backend"],
-                 status=prediction["status"], error=prediction["error"],
-                 reason=why + ", so tf.keras is the installed Keras {}".format(keras["version"]))
+    else:
+        if legacy_value is None or parsed < (2, 15):
+            why = "TF_USE_LEGACY_KERAS is not set" if parsed >= (2, 15) else "TensorFlow {} uses the keras package".format(tf_version)
+        else:
+            why = "TF_USE_LEGACY_KERAS={!r} is not one of 'true', 'True', '1'".format(legacy_value)
+        error = prediction["error"]
+        if error and error.split(":")[0] in _IMPORT_ERRORS:
+            error = _KERAS_CANNOT_BE_IMPORTED
+        route.update(routes_to="keras", version=keras["version"], backend=prediction["backend"], error=error,
+                     reason=why + ", so tf.keras is the installed Keras {}".format(keras["version"]))
+    if internal["status"] == "error":
+        route.update(error=internal["error"], reason=route["reason"] +
+                     "; but import tensorflow fails first: TensorFlow's internal Keras reads {}".format(internal["path"]))
+    route["status"] = "ok" if route["error"] is None else "error"
+    if route["routes_to"] == "tf_keras" and route["status"] == "ok":
+        # tf_keras reads the same file with the same checks as TF's internal copy.
+        route["backend"] = "tensorflow"
     return route
+
+
+def _tf_internal_keras(environ: Dict[str, str], libs: Dict[str, Dict[str, Optional[str]]]) -> Dict[str, Any]:
+    """``import tensorflow`` loads tensorflow.python.keras, which reads keras.json
+    like TensorFlow-only Keras 2: no /tmp fallback, bare asserts."""
+    home = keras_json.keras_dir(environ, tmp_fallback=False)
+    path = keras_json.config_path(home["dir"])
+    outcome = rules.resolve_keras2_tensorflow((2, 15), environ, keras_json.read_config(path),
+                                              _has_module_factory(libs))
+    outcome["path"] = path
+    return outcome
 
 
 def _config_values(config: Dict[str, Any]) -> Dict[str, Any]:

@@ -43,6 +43,17 @@ def keras3_backend_names(version: Version) -> List[str]:
     return names
 
 
+def keras3_libraries(version: Version, backend: str) -> List[str]:
+    """Libraries a Keras 3 backend imports, in the order it first imports them.
+
+    The numpy backend borrows from SciPy and from the JAX backend: 3.10+
+    imports scipy first (numpy/linalg.py), older versions jax first.
+    """
+    if backend == "numpy":
+        return ["scipy", "jax"] if version >= (3, 10) else ["jax", "scipy"]
+    return [KERAS3_BACKENDS[backend]]
+
+
 def _outcome(backend: Any, source: str, reason: str) -> Dict[str, Any]:
     return {"backend": backend, "source": source, "reason": reason, "status": "ok", "error": None, "cause": None}
 
@@ -137,16 +148,24 @@ def resolve_keras3(
             error = _int_env(environ, name)
             if error:
                 return _fail(outcome, error, "env-not-integer")
-    if version >= (3, 11) and _nnx_enabled(environ, document) and not has_module("flax"):
-        return _fail(outcome, "ImportError: To use NNX with the JAX backend, you must install `flax`.", "nnx-without-flax")
     backend = outcome["backend"]
+    # 3.11+ ends config.py with set_nnx_enabled(), whose imports reach
+    # keras.src.tree: TensorFlow (3.11+) or torch (3.12+) load there, before
+    # the flax check and before the backend name is validated.
+    if version >= (3, 11):
+        early = {"tensorflow": (3, 11), "torch": (3, 12)}
+        if isinstance(backend, str) and backend in early and version >= early[backend] and not has_module(backend):
+            return _fail(outcome, "ModuleNotFoundError: No module named '{}'".format(backend), "backend-not-installed")
+        if _nnx_enabled(environ, document) and not has_module("flax"):
+            return _fail(outcome, "ImportError: To use NNX with the JAX backend, you must install `flax`.",
+                         "nnx-without-flax")
     if backend == "torch" and not has_module("torch"):
         return _fail(outcome, "ModuleNotFoundError: No module named 'torch'", "backend-not-installed")
     if not isinstance(backend, str) or backend not in keras3_backend_names(version):
         return _fail(outcome, "ValueError: Unable to import backend : {}".format(backend), "backend-invalid")
-    library = KERAS3_BACKENDS[backend]
-    if not has_module(library):
-        return _fail(outcome, "ModuleNotFoundError: No module named '{}'".format(library), "backend-not-installed")
+    for library in keras3_libraries(version, backend):
+        if not has_module(library):
+            return _fail(outcome, "ModuleNotFoundError: No module named '{}'".format(library), "backend-not-installed")
     return outcome
 
 
@@ -199,6 +218,9 @@ def _resolve_custom_backend(
         )
     if not backend:
         return _fail(outcome, "ValueError: Empty module name", "backend-invalid")
+    if backend.startswith("."):
+        return _fail(outcome, "TypeError: the 'package' argument is required to perform a relative import "
+                              "for {!r}".format(backend), "backend-invalid")
     origin = find_origin(backend)
     if origin is None:
         return _fail(outcome, "ValueError: Unable to import backend : {}".format(backend), "backend-invalid")

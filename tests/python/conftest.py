@@ -31,6 +31,15 @@ ENVIRONMENTS = {
     "keras2-theano": ".venv-py37",
     "keras2-cntk": ".venv-py36",
 }
+#: The Keras line each environment must hold; checked on every comparison so
+#: that a broken environment cannot make both sides agree on "no keras".
+FLAVOURS = {
+    "keras3": "keras3",
+    "keras3-bare": "keras3",
+    "keras2-tf": "keras2-tensorflow",
+    "keras2-theano": "keras2-multibackend",
+    "keras2-cntk": "keras2-multibackend",
+}
 #: Theano compiles C modules under base_compiledir; share one so a throwaway
 #: HOME does not mean recompiling for every scenario.
 THEANO_DIR = os.path.join(tempfile.gettempdir(), "kbackend-test-theano")
@@ -89,3 +98,11 @@ def _no_real_home(monkeypatch, tmp_path_factory):
     for name in list(os.environ):
         if scenario_table._SCRUB.match(name) and name != "HOME":
             monkeypatch.delenv(name, raising=False)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A skipped test is a defect here: turn any skip into a failed run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and reporter.stats.get("skipped") and session.exitstatus == 0:
+        reporter.write_line("kbackend: skipped tests are not allowed; failing the run", red=True)
+        session.exitstatus = 1

@@ -8,7 +8,7 @@ files, and require the same backend, or the same exception.
 
 import pytest
 
-from conftest import ENVIRONMENTS, THEANO_DIR, env_python, kbackend_json, oracle
+from conftest import ENVIRONMENTS, FLAVOURS, THEANO_DIR, env_python, kbackend_json, oracle
 import scenario as scenario_table
 
 SCENARIOS = scenario_table.load()
@@ -48,6 +48,7 @@ def test_prediction_matches_real_keras(scenario, environment, tmp_path):
     overlay = scenario_table.materialize(scenario, str(tmp_path), THEANO_DIR)
     # kbackend first: it writes nothing, while Keras writes keras.json on import.
     record = kbackend_json(python, overlay)
+    assert record["keras"]["flavour"] == FLAVOURS[environment], record["keras"]
     actual = oracle(python, overlay, mode, timeout)
     context = "scenario {} ({}) in {}; Keras stderr tail:\n{}".format(
         scenario["id"], scenario["about"], environment, actual.get("stderr", "")[-800:])

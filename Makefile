@@ -1,0 +1,47 @@
+# kbackend: two commands do everything on a fresh machine.
+#   make demo   set up, then print the backend report from Python and from R
+#   make test   set up, then run every test (unit on CPython 3.6-3.13,
+#               differential against real Keras, R testthat, R CMD check)
+# Set-up is idempotent: a second run only checks stamps.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PY := .venv/bin/python
+RLIB := $(CURDIR)/.rlib
+
+.PHONY: setup setup-python setup-r install-r demo test test-unit test-python test-r bench
+
+setup: setup-python setup-r
+
+setup-python:
+	tools/setup-python.sh
+
+setup-r:
+	tools/setup-r.sh
+
+install-r: setup-r
+	mkdir -p $(RLIB)
+	R_LIBS=$(RLIB) R CMD INSTALL --no-multiarch --no-test-load -l $(RLIB) . >/dev/null
+
+demo: setup install-r
+	@echo "== Python: python -m kbackend =="
+	@$(PY) -m kbackend || true
+	@echo
+	@echo "== R: kbackend::backend_info() =="
+	@RETICULATE_PYTHON=$(CURDIR)/$(PY) R_LIBS=$(RLIB) Rscript -e 'print(kbackend::backend_info())'
+
+test: setup
+	tools/run-tests.sh
+
+test-unit:
+	tools/run-tests.sh unit
+
+test-python: setup-python
+	tools/run-tests.sh python
+
+test-r: setup
+	tools/run-tests.sh r
+
+bench: setup install-r
+	$(PY) benchmarks/bench.py
+	RETICULATE_PYTHON=$(CURDIR)/$(PY) R_LIBS=$(RLIB) Rscript benchmarks/bench-r.R

@@ -1,0 +1,93 @@
+"""Benchmark kbackend against the alternatives it replaces.
+
+Prints, in one run: wall time and peak memory of ``python -m kbackend --json``
+against ``python -c pass`` (a bare interpreter start) and against importing
+Keras to ask it (``import keras; print(keras.backend.backend())``, TensorFlow
+backend), plus the median of in-process ``backend_info()`` calls.  Each
+command runs in a fresh wrapper so its peak RSS is measured alone, with a
+throwaway HOME so Keras cannot write into the real one.
+
+    .venv/bin/python benchmarks/bench.py [--runs N] [--keras-runs N]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_WRAPPER = (
+    "import resource, subprocess, sys, time, json\n"
+    "t = time.perf_counter()\n"
+    "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "wall = time.perf_counter() - t\n"
+    "print(json.dumps({'wall': wall, 'rss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+    " 'code': done.returncode}))\n"
+)
+
+
+def measure(command, runs, env):
+    """Median wall seconds and median peak RSS (MiB) of ``command`` over ``runs``."""
+    walls, peaks = [], []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", _WRAPPER] + command, env=env,
+                             stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+        sample = json.loads(out)
+        if sample["code"] not in (0, 1):
+            raise SystemExit("{} exited {}".format(command, sample["code"]))
+        walls.append(sample["wall"])
+        peaks.append(sample["rss_kb"] / 1024.0)
+    return statistics.median(walls), statistics.median(peaks)
+
+
+def in_process_median(calls):
+    """Median seconds of one ``backend_info()`` call in a warm process."""
+    import kbackend
+
+    kbackend.backend_info()
+    samples = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        kbackend.backend_info()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="runs of the fast commands (default 20)")
+    parser.add_argument("--keras-runs", type=int, default=5, help="runs of import keras (default 5)")
+    parser.add_argument("--calls", type=int, default=1000, help="in-process calls (default 1000)")
+    args = parser.parse_args()
+
+    home = tempfile.mkdtemp(prefix="kbackend-bench-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KERAS_", "TF_USE_LEGACY"))}
+    env.update(HOME=home, PYTHONPATH=os.path.join(ROOT, "python"))
+    os.environ.update(HOME=home)
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    py = sys.executable
+    bare = measure([py, "-c", "pass"], args.runs, env)
+    cli = measure([py, "-m", "kbackend", "--json"], args.runs, env)
+    keras = measure([py, "-c", "import keras; print(keras.backend.backend())"], args.keras_runs, env)
+    call = in_process_median(args.calls)
+
+    print("kbackend benchmark -- Python {} ({}), {} CPUs".format(
+        sys.version.split()[0], py, os.cpu_count()))
+    print("{:<44} {:>10} {:>12}".format("command (median)", "wall ms", "peak MiB"))
+    for label, (wall, rss) in [("python -c pass", bare), ("python -m kbackend --json", cli),
+                               ("python -c 'import keras' (tensorflow)", keras)]:
+        print("{:<44} {:>10.1f} {:>12.1f}".format(label, wall * 1000, rss))
+    print()
+    print("kbackend CLI / bare interpreter start : {:.2f}x time, {:.2f}x memory".format(
+        cli[0] / bare[0], cli[1] / bare[1]))
+    print("import keras / kbackend CLI           : {:.0f}x time, {:.0f}x memory".format(
+        keras[0] / cli[0], keras[1] / cli[1]))
+    print("in-process backend_info() median      : {:.3f} ms ({} calls)".format(call * 1000, args.calls))
+
+
+if __name__ == "__main__":
+    main()
