@@ -11,7 +11,7 @@ import importlib.util
 import os
 import re
 import sys
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 #: The libraries kbackend reports on, by importable module name, with the
 #: distribution names that can provide each (first match on sys.path wins).
@@ -156,14 +156,40 @@ def module_location(spec: Optional[importlib.machinery.ModuleSpec]) -> Optional[
     return locations[0] if locations else None
 
 
+_CACHE = {"key": None, "value": None}  # type: Dict[str, Any]
+
+
+def _fingerprint() -> Tuple[Any, ...]:
+    """What discovery depends on: the search path, its directories' mtimes
+    (installing or removing a package adds or removes a directory entry) and
+    the import hooks.  Cheap: one stat per sys.path entry."""
+    stamps = []  # type: List[Any]
+    for directory in sys.path:
+        try:
+            stamps.append(os.stat(directory or ".").st_mtime_ns)
+        except OSError:
+            stamps.append(None)
+    return (tuple(sys.path), tuple(stamps), os.getcwd(), tuple(map(id, sys.meta_path)),
+            tuple(map(id, sys.path_hooks)))
+
+
 def installed_libraries() -> Dict[str, Dict[str, Optional[str]]]:
     """For each known module: its version (from metadata) and location.
 
     A module counts as installed when the import system can find it.  Its
     version is read from the first matching distribution's metadata; a module
     found without metadata (a source checkout on PYTHONPATH) reports
-    ``"unknown"``.
+    ``"unknown"``.  The answer is cached until sys.path, one of its
+    directories or the import hooks change.
     """
+    key = _fingerprint()
+    if _CACHE["key"] != key:
+        _CACHE["value"] = _discover()
+        _CACHE["key"] = key
+    return {name: dict(entry) for name, entry in _CACHE["value"].items()}
+
+
+def _discover() -> Dict[str, Dict[str, Optional[str]]]:
     wanted = [dist for dists in KNOWN_MODULES.values() for dist in dists]
     dists = scan_distributions(wanted=wanted)
     result = {}  # type: Dict[str, Dict[str, Optional[str]]]

@@ -9,7 +9,6 @@ expression is evaluated here on the same builtin values, so messages such as
 ``'list' object has no attribute 'get'`` match to the letter.
 """
 
-import ast
 import os
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -240,6 +239,8 @@ def missing_custom_entries(origin: str) -> List[str]:
     """
     if not origin.endswith(".py") or not os.path.isfile(origin):
         return []
+    import ast  # only custom Keras 2 backends need it; keep start-up lean
+
     try:
         with open(origin, "rb") as handle:
             tree = ast.parse(handle.read(), origin)
