@@ -7,6 +7,7 @@ report predicts that ``import keras`` fails; 2 for a usage error; 3 when
 
 import argparse
 import json
+import os
 import sys
 from typing import List, Optional
 
@@ -14,19 +15,21 @@ from . import info, report, setting
 from ._version import __version__
 from .errors import KBackendError
 
-EXIT_OK, EXIT_PREDICTS_FAILURE, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
+EXIT_OK, EXIT_PREDICTS_FAILURE, EXIT_USAGE, EXIT_REFUSED, EXIT_MISMATCH = 0, 1, 2, 3, 4
 
 _DESCRIPTION = """\
 Tell which Keras backend `import keras` will use here, why, and whether it
 will work -- without importing Keras or any backend.
 
 exit status: 0 Keras will import fine; 1 import keras would fail (the report
-says why); 2 usage error; 3 `use` refused the request and changed nothing."""
+says why); 2 usage error; 3 `use` refused the request and changed nothing;
+4 --verify found that real Keras disagrees with the prediction (a kbackend bug)."""
 
 _EPILOG = """\
 examples:
   python -m kbackend                   readable report
   python -m kbackend --json            the same record as JSON
+  python -m kbackend --verify          also import Keras in a child process and compare
   python -m kbackend use jax --check   would `jax` work here? (changes nothing)
   python -m kbackend use jax --persist write "backend": "jax" into keras.json"""
 
@@ -37,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--json", action="store_true", help="print the record as JSON instead of the report")
+    parser.add_argument("--verify", action="store_true",
+                        help="also import Keras in a separate, time-limited process (against a temporary copy of "
+                             "keras.json) and report its backend, import time, peak memory and devices")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="time limit for --verify (default 120)")
     parser.add_argument("--version", action="version", version="kbackend " + __version__)
     commands = parser.add_subparsers(dest="command", metavar="{use}")
     use = commands.add_parser(
@@ -86,9 +94,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     if args.command == "use":
         return _use(args)
-    record = info.backend_info()
-    if args.json:
-        print(json.dumps(record, indent=2))
-    else:
-        print(report.format_report(record))
+    record = info.backend_info(verify=args.verify, timeout=args.timeout)
+    _print(json.dumps(record, indent=2) if args.json else report.format_report(record))
+    if record["verify"] is not None and record["verify"]["agrees"] is False:
+        return EXIT_MISMATCH
     return EXIT_OK if record["status"] == "ok" else EXIT_PREDICTS_FAILURE
+
+
+def _print(text: str) -> None:
+    """Print, tolerating a closed pipe (``python -m kbackend | head``)."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at devnull so the interpreter's final flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

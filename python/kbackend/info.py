@@ -356,18 +356,25 @@ def collect(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
             "implementation": sys.implementation.name,
         },
         "problems": [],
+        "verify": None,
     }  # type: Dict[str, Any]
     record["tf_keras"] = _tf_keras_route(environ, libs, keras, outcome)
     record["problems"] = _problems(record, environ, would_be)
     return record
 
 
-def backend_info() -> Dict[str, Any]:
+def backend_info(verify: bool = False, timeout: Optional[float] = None) -> Dict[str, Any]:
     """Which Keras backend is (or will be) used in this process, why, and whether it works.
 
     Reads ``os.environ``, keras.json, installed distribution metadata and
     ``sys.modules``; imports nothing from Keras or any backend, and never a
     module named by the environment or keras.json.
+
+    With ``verify=True`` it also imports Keras in a separate process (with
+    a time limit, ``timeout`` seconds, default 120) against a temporary copy
+    of keras.json, and fills ``verify`` with what Keras itself reported:
+    backend, import time, peak memory, devices.  A disagreement with the
+    prediction is added to ``problems`` as a kbackend bug.
 
     Returns a plain dict (see the README for every field), e.g.::
 
@@ -375,10 +382,19 @@ def backend_info() -> Dict[str, Any]:
         >>> info = kbackend.backend_info()
         >>> info["backend"], info["source"], info["status"]
         ('tensorflow', 'default', 'ok')
+        >>> kbackend.backend_info(verify=True)["verify"]["devices"]
+        ['/physical_device:CPU:0']
     """
-    return collect()
+    record = collect()
+    if verify:
+        from . import verify as verifying  # subprocess machinery only when asked
+
+        record["verify"] = verifying.verify(record, timeout)
+        if record["verify"]["agrees"] is False:
+            record["problems"].insert(0, verifying.mismatch_problem(record, record["verify"]))
+    return record
 
 
-def backend_info_json(indent: Optional[int] = None) -> str:
+def backend_info_json(verify: bool = False, timeout: Optional[float] = None) -> str:
     """:func:`backend_info` as JSON text, the form the R bridge parses."""
-    return json.dumps(backend_info(), indent=indent, sort_keys=False)
+    return json.dumps(backend_info(verify, timeout))

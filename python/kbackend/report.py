@@ -65,8 +65,25 @@ def format_report(record: Dict[str, Any]) -> str:
     lines += ["  {:<11} {}".format(name, version or "-") for name, version in record["installed"].items()]
     lines += ["", "Variables"]
     lines += ["  {}={}".format(name, value) for name, value in record["variables"].items()] or ["  (none set)"]
+    if record.get("verify"):
+        lines += ["", "Verified by importing Keras in a child process"] + _verify_lines(record["verify"])
     lines += ["", "Problems"] + (_problem_lines(record["problems"]) or ["  none"])
     return "\n".join(lines)
+
+
+def _verify_lines(result: Dict[str, Any]) -> List[str]:
+    if result["status"] == "not-run":
+        return ["  not run: {}".format(result["reason"])]
+    verdict = "AGREES with the prediction" if result["agrees"] else "DISAGREES with the prediction: kbackend bug"
+    outcome = result["backend"] if result["status"] == "ok" else "{}: {}".format(result["status"], result["error"])
+    rows = [("Keras says", outcome), ("Verdict", verdict)]
+    if result.get("import_seconds") is not None:
+        rows.append(("Import", "{:.2f} s, peak memory {} MiB".format(result["import_seconds"], result.get("peak_memory_mb"))))
+    if result.get("devices") is not None or result.get("devices_error"):
+        rows.append(("Devices", ", ".join(result["devices"] or []) or result.get("devices_error")))
+    lines = ["  {:<11} {}".format(label, value) for label, value in rows]
+    lines += ["  stderr | " + line for line in result.get("stderr_tail") or []]
+    return lines
 
 
 def _problem_lines(problems: List[Dict[str, str]]) -> List[str]:

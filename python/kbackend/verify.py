@@ -1,0 +1,194 @@
+"""Verify a prediction by importing real Keras in a separate, time-limited process.
+
+The calling process imports nothing.  The child gets the caller's environment
+and ``sys.path``, but ``KERAS_HOME`` points at a temporary copy of the
+keras.json Keras would read, because Keras writes keras.json on import when
+it is missing: the user's Keras directory is never created or rewritten.  A
+hang is stopped at the limit (the child's whole process group is killed), a
+crash is reported with its signal and the tail of its stderr.
+"""
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Dict, List, Optional
+
+from .keras_json import describe_exception
+
+DEFAULT_TIMEOUT = 120.0
+_MARKER = "KBACKEND-VERIFY:"
+
+#: Runs in the child: import Keras, then ask the backend for its devices.
+_PROBE = r"""
+import json, os, sys, time
+sys.path[:] = json.loads(os.environ.pop("_KBACKEND_SYS_PATH"))
+def describe(exc):
+    message = str(exc)
+    return type(exc).__name__ + (": " + message if message else "")
+def devices(backend):
+    if backend == "tensorflow":
+        import tensorflow as tf
+        return [d.name for d in tf.config.list_physical_devices()]
+    if backend == "jax":
+        import jax
+        return [str(d) for d in jax.devices()]
+    if backend == "torch":
+        import torch
+        found = ["cpu"] + ["cuda:%d" % i for i in range(torch.cuda.device_count())]
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            found.append("mps")
+        return found
+    if backend == "theano":
+        import theano
+        return [str(theano.config.device)]
+    if backend == "cntk":
+        import cntk
+        return [str(d) for d in cntk.device.all_devices()]
+    if backend == "openvino":
+        import openvino
+        return list(openvino.Core().available_devices)
+    return ["cpu"]
+answer = {"status": "ok", "backend": None, "error": None, "devices": None, "devices_error": None}
+start = time.perf_counter()
+try:
+    import keras
+    answer["backend"] = keras.backend.backend()
+    answer["version"] = getattr(keras, "__version__", None)
+except BaseException as exc:
+    answer.update(status="error", error=describe(exc))
+answer["import_seconds"] = round(time.perf_counter() - start, 3)
+if answer["status"] == "ok":
+    try:
+        answer["devices"] = devices(answer["backend"])
+    except BaseException as exc:
+        answer["devices_error"] = describe(exc)
+try:
+    import resource
+    answer["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+except Exception:
+    answer["peak_memory_mb"] = None
+sys.stdout.write("\n" + MARKER + json.dumps(answer) + "\n")
+sys.stdout.flush()
+""".replace("MARKER", repr(_MARKER))
+
+
+def _copy_keras_json(source: str, directory: str) -> None:
+    """Recreate whatever sits at ``source`` as ``directory/keras.json``.
+
+    Odd entries are recreated too (a directory, a FIFO), so the child meets
+    the same failure the real import would meet.
+    """
+    target = os.path.join(directory, "keras.json")
+    try:
+        mode = os.stat(source).st_mode
+    except OSError:
+        return
+    if stat.S_ISDIR(mode):
+        os.mkdir(target)
+    elif stat.S_ISFIFO(mode):
+        os.mkfifo(target)
+    elif stat.S_ISREG(mode):
+        shutil.copyfile(source, target)
+        shutil.copymode(source, target)
+
+
+def _agrees(prediction: Dict[str, Any], actual: Dict[str, Any]) -> bool:
+    if actual["status"] == "timeout":
+        return prediction["status"] == "error" and (prediction["error"] or "").startswith("Hang")
+    if actual["status"] == "ok":
+        return prediction["status"] == "ok" and prediction["backend"] == actual["backend"]
+    if actual["status"] == "error" and prediction["status"] == "error":
+        return (prediction["error"] or "").split(":")[0] == (actual["error"] or "").split(":")[0]
+    return False
+
+
+def _run_child(env: Dict[str, str], timeout: float) -> Dict[str, Any]:
+    """Run the probe; never raise, never leave a process behind."""
+    started = time.perf_counter()
+    try:
+        child = subprocess.Popen([sys.executable, "-c", _PROBE], env=env, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    except OSError as exc:
+        return {"status": "crashed", "error": describe_exception(exc), "stderr_tail": []}
+    try:
+        out, err = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(child)
+        out, err = child.communicate()
+        return {"status": "timeout", "error": "no answer within {:g} s; the import was stopped".format(timeout),
+                "wall_seconds": round(time.perf_counter() - started, 3), "stderr_tail": _tail(err)}
+    finally:
+        _kill_group(child)
+    text = out.decode("utf-8", "replace")
+    lines = [line for line in text.splitlines() if line.startswith(_MARKER)]
+    if not lines:
+        code = child.returncode
+        signal_name = signal.Signals(-code).name if code < 0 else None
+        return {"status": "crashed", "returncode": code, "signal": signal_name,
+                "error": "the import died ({})".format(signal_name or "exit status {}".format(code)),
+                "stderr_tail": _tail(err)}
+    answer = json.loads(lines[-1][len(_MARKER):])
+    answer["wall_seconds"] = round(time.perf_counter() - started, 3)
+    answer["stderr_tail"] = _tail(err) if answer["status"] != "ok" else []
+    return answer
+
+
+def _kill_group(child: "subprocess.Popen[bytes]") -> None:
+    """Kill the child and anything it started (its own session)."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if child.poll() is None:
+        child.kill()
+
+
+def _tail(stderr: bytes, lines: int = 12) -> List[str]:
+    return stderr.decode("utf-8", "replace").splitlines()[-lines:]
+
+
+def verify(record: Dict[str, Any], timeout: Optional[float] = None) -> Dict[str, Any]:
+    """Import Keras in a child process and compare with ``record``'s prediction.
+
+    Returns ``{"status", "backend", "error", "import_seconds",
+    "peak_memory_mb", "devices", "agrees", ...}``; ``status`` is ``ok``,
+    ``error`` (Keras raised), ``timeout`` or ``crashed``.  When Keras is
+    already imported in this process the live backend is the answer and
+    nothing is run (``status`` ``"not-run"``).
+    """
+    timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
+    if record["locked"]:
+        return {"status": "not-run", "agrees": None,
+                "reason": "Keras is already imported in this process; its live backend is authoritative."}
+    scratch = tempfile.mkdtemp(prefix="kbackend-verify-")
+    try:
+        _copy_keras_json(record["config_path"], scratch)
+        env = dict(os.environ)
+        env["KERAS_HOME"] = scratch
+        env["_KBACKEND_SYS_PATH"] = json.dumps(sys.path)
+        actual = _run_child(env, timeout)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    actual.setdefault("backend", None)
+    actual["timeout_seconds"] = timeout
+    actual["agrees"] = _agrees(record, actual)
+    return actual
+
+
+def mismatch_problem(record: Dict[str, Any], actual: Dict[str, Any]) -> Dict[str, str]:
+    """The loud problem entry for a prediction that real Keras contradicted."""
+    predicted = {"backend": record["backend"], "status": record["status"], "error": record["error"]}
+    observed = {"backend": actual.get("backend"), "status": actual["status"], "error": actual.get("error")}
+    return {
+        "code": "kbackend-bug",
+        "message": "kbackend's prediction disagrees with real Keras. Predicted: {}. Keras: {}.".format(
+            json.dumps(predicted), json.dumps(observed)),
+        "fix": "Trust the verified result, and please report this as a kbackend bug with "
+               "`python -m kbackend --verify --json` attached.",
+    }
