@@ -1,8 +1,10 @@
 # Classed conditions. Every error kbackend raises inherits "kbackend_error",
 # plus one specific class, so callers can tryCatch() precisely.
 
-kb_abort <- function(message, class, ..., call = rlang::caller_env(),
-                     .envir = parent.frame()) {
+kb_abort <- function(message, class, ..., call = NULL, .envir = parent.frame()) {
+  if (is.null(call)) {
+    call <- rlang::caller_env()
+  }
   cli::cli_abort(
     message,
     class = unique(c(class, "kbackend_error")),
