@@ -15,7 +15,7 @@ from . import info, report, setting
 from ._version import __version__
 from .errors import KBackendError
 
-EXIT_OK, EXIT_PREDICTS_FAILURE, EXIT_USAGE, EXIT_REFUSED, EXIT_MISMATCH = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_PREDICTS_FAILURE, EXIT_USAGE, EXIT_REFUSED, EXIT_MISMATCH, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5
 
 _DESCRIPTION = """\
 Tell which Keras backend `import keras` will use here, why, and whether it
@@ -23,7 +23,8 @@ will work -- without importing Keras or any backend.
 
 exit status: 0 Keras will import fine; 1 import keras would fail (the report
 says why); 2 usage error; 3 `use` refused the request and changed nothing;
-4 --verify found that real Keras disagrees with the prediction (a kbackend bug)."""
+4 --verify found that real Keras disagrees with the prediction (a kbackend bug);
+5 kbackend itself failed (a bug: please report the traceback)."""
 
 _EPILOG = """\
 examples:
@@ -86,7 +87,21 @@ def _use(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    An unexpected exception exits 5, never 1, so that callers (the R
+    bridge) cannot mistake a kbackend bug for a prediction that Keras fails.
+    """
+    try:
+        return _main(argv)
+    except Exception:  # noqa: BLE001 - reported, with a distinct status
+        import traceback
+
+        traceback.print_exc()
+        return EXIT_INTERNAL
+
+
+def _main(argv: Optional[List[str]]) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)

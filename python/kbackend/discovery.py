@@ -128,6 +128,10 @@ def find_spec_without_import(name: str) -> Optional[importlib.machinery.ModuleSp
     """
     if not isinstance(name, str) or not name or name.startswith("."):
         return None
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        # Already imported (or an alias such as os.path): nothing new runs.
+        return getattr(loaded, "__spec__", None)
     head, *rest = name.split(".")
     try:
         if head in sys.modules:

@@ -115,17 +115,18 @@ def _tf_keras_route(environ: Dict[str, str], libs: Dict[str, Dict[str, Optional[
     internal = _tf_internal_keras(environ, libs)
     legacy_value = environ.get("TF_USE_LEGACY_KERAS")
     if parsed < (2, 6) or (parsed < (2, 15) and keras["version"] is None):
-        route.update(routes_to="tensorflow.python.keras", version=tf_version, backend="tensorflow",
+        # The bundled Keras's version depends on TF2 behaviour at run time
+        # (2.2.4-tf or 2.3.0-tf in TF 1.15), so it is not predicted.
+        route.update(routes_to="tensorflow.python.keras", backend="tensorflow",
                      reason="TensorFlow {} bundles its own Keras".format(tf_version))
     elif parsed >= (2, 15) and legacy_value in _LEGACY_TRUE:
         why = "TF_USE_LEGACY_KERAS={!r} routes tf.keras to tf_keras".format(legacy_value)
         if libs["tf_keras"]["version"] is None:
             route.update(error=_KERAS_CANNOT_BE_IMPORTED, reason=why + ", which is not installed")
-            return route
-        route.update(routes_to="tf_keras", version=libs["tf_keras"]["version"], backend="tensorflow", reason=why)
+        else:
+            route.update(routes_to="tf_keras", version=libs["tf_keras"]["version"], backend="tensorflow", reason=why)
     elif keras["version"] is None:
         route.update(error=_KERAS_CANNOT_BE_IMPORTED, reason="tf.keras imports the keras package, which is not installed")
-        return route
     else:
         if legacy_value is None or parsed < (2, 15):
             why = "TF_USE_LEGACY_KERAS is not set" if parsed >= (2, 15) else "TensorFlow {} uses the keras package".format(tf_version)

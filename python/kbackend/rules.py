@@ -12,6 +12,7 @@ expression is evaluated here on the same builtin values, so messages such as
 import os
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from . import custom
 from .keras_json import DEFAULTS, describe_exception
 
 Version = Tuple[int, ...]
@@ -27,8 +28,6 @@ KERAS3_BACKENDS = {
 }
 #: Built-in backends of multi-backend Keras 2 and the library each imports.
 KERAS2_BUILTINS = {"theano": "theano", "tensorflow": "tensorflow", "cntk": "cntk"}
-#: Keras 2 imports a custom backend module and requires these names in it.
-KERAS2_CUSTOM_ENTRIES = ("placeholder", "variable", "function")
 
 _FLOATX = {"float16", "float32", "float64"}
 _FORMATS = {"channels_last", "channels_first"}
@@ -196,7 +195,7 @@ def resolve_keras2_multi(
         if error:
             return _fail(outcome, error, "config-invalid-field")
     backend = outcome["backend"]
-    if backend in KERAS2_BUILTINS:
+    if isinstance(backend, str) and backend in KERAS2_BUILTINS:
         library = KERAS2_BUILTINS[backend]
         if not has_module(library):
             return _fail(outcome, "ModuleNotFoundError: No module named '{}'".format(library), "backend-not-installed")
@@ -224,46 +223,10 @@ def _resolve_custom_backend(
     if origin is None:
         return _fail(outcome, "ValueError: Unable to import backend : {}".format(backend), "backend-invalid")
     outcome["custom_module"] = origin
-    missing = missing_custom_entries(origin)
+    missing = custom.missing_entries(backend, origin, find_origin)
     if missing:
         return _fail(outcome, "ValueError: Invalid backend. Missing required entry : " + missing[0], "backend-invalid")
     return outcome
-
-
-def missing_custom_entries(origin: str) -> List[str]:
-    """Required names a custom backend's source visibly lacks.
-
-    Parses (never runs) the module's source.  Returns [] when the names are
-    present or when the source cannot be judged statically (compiled module,
-    ``from x import *``), so only certain failures are predicted.
-    """
-    if not origin.endswith(".py") or not os.path.isfile(origin):
-        return []
-    import ast  # only custom Keras 2 backends need it; keep start-up lean
-
-    try:
-        with open(origin, "rb") as handle:
-            tree = ast.parse(handle.read(), origin)
-    except (SyntaxError, ValueError, OSError):
-        return []
-    bound = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                if alias.name == "*":
-                    return []
-                bound.add((alias.asname or alias.name).split(".")[0])
-        elif isinstance(node, ast.Assign):
-            for target in node.targets:
-                bound.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
-            bound.add(node.target.id)
-        elif not isinstance(node, (ast.Expr, ast.Pass)):
-            # Conditional or looped definitions: too dynamic to judge.
-            return []
-    return [name for name in KERAS2_CUSTOM_ENTRIES if name not in bound]
 
 
 def resolve_keras2_tensorflow(

@@ -74,7 +74,11 @@ def kbackend_json(python, overlay, timeout=60):
 
 def oracle(python, overlay, mode="keras", timeout=300):
     """What real Keras says, or {"status": "hang"} when it does not finish."""
-    done = run(python, [ORACLE, mode], overlay, timeout)
+    # -c, like `python -c "import keras"`: the working directory is on
+    # sys.path, so custom backend modules there are importable.
+    with open(ORACLE) as handle:
+        code = handle.read()
+    done = run(python, ["-c", code, mode], overlay, timeout)
     if done is None:
         return {"status": "hang", "backend": None, "error": None, "stderr": ""}
     lines = [line for line in done.stdout.splitlines() if line.startswith("KBACKEND-ORACLE:")]

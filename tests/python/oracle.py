@@ -19,8 +19,12 @@ def ask(mode):
         return {"backend": keras.backend.backend(), "version": getattr(keras, "__version__", None)}
     import tensorflow as tf
 
-    module = tf.keras
-    return {"backend": module.backend.backend(), "version": getattr(module, "__version__", None)}
+    backend_function = tf.keras.backend.backend
+    # Where the function lives says where tf.keras routed: keras, tf_keras,
+    # or tensorflow's bundled copy.
+    package = backend_function.__module__.split(".")[0]
+    version = getattr(sys.modules.get(package), "__version__", None) if package != "tensorflow" else None
+    return {"backend": backend_function(), "version": version, "package": package}
 
 
 def main():

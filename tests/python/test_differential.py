@@ -19,8 +19,9 @@ def _predicted(record, mode):
         return {"status": record["status"], "backend": record["backend"], "error": record["error"],
                 "version": record["keras"]["version"]}
     route = record["tf_keras"]
+    package = {"tensorflow.python.keras": "tensorflow"}.get(route["routes_to"], route["routes_to"])
     return {"status": route["status"], "backend": route["backend"], "error": route["error"],
-            "version": route["version"]}
+            "version": route["version"], "package": package}
 
 
 def assert_agrees(predicted, actual, context):
@@ -31,8 +32,10 @@ def assert_agrees(predicted, actual, context):
     elif actual["status"] == "ok":
         assert predicted["status"] == "ok", detail
         assert predicted["backend"] == actual["backend"], detail
-        if actual.get("version"):
+        if predicted["version"] is not None:
             assert predicted["version"] == actual["version"], detail
+        if "package" in actual:
+            assert predicted["package"] == actual["package"], detail
     else:
         assert predicted["status"] == "error", detail
         assert predicted["error"].split(":")[0] == actual["error"].split(":")[0], detail

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"
 sys.path.insert(0, HERE)
 
 import kbackend  # noqa: E402
-from kbackend import cli, discovery, keras_json, live, rules, setting  # noqa: E402
+from kbackend import cli, custom, discovery, keras_json, live, rules, setting  # noqa: E402
 from fakes import Sandbox, environ, isolated_path, make_site  # noqa: E402
 
 KERAS3 = {"keras": "3.15.1", "tensorflow": "2.21.0", "jax": "0.10.2", "numpy": "2.4.0"}
@@ -235,13 +235,33 @@ class Keras2Rules(unittest.TestCase):
         with Sandbox() as box:
             path = os.path.join(box.root, "mine.py")
             with open(path, "w") as handle:
-                handle.write("import os\ndef placeholder(): pass\nvariable = 1\n")
-            self.assertEqual(rules.missing_custom_entries(path), ["function"])
+                handle.write("import os\ndef placeholder(): pass\nif os:\n    variable = 1\n")
+            self.assertEqual(custom.missing_entries("mine", path, lambda name: None), ["function"])
             outcome = self.resolve({"KERAS_BACKEND": "mine"}, origin=path)
             self.assertEqual(outcome["error"], "ValueError: Invalid backend. Missing required entry : function")
-            with open(path, "w") as handle:
-                handle.write("from elsewhere import *\n")
-            self.assertEqual(rules.missing_custom_entries(path), [])
+
+    def test_star_imports_are_followed(self):
+        with Sandbox() as box:
+            base = os.path.join(box.root, "base.py")
+            mine = os.path.join(box.root, "mine.py")
+            with open(base, "w") as handle:
+                handle.write("def placeholder(): pass\ndef variable(): pass\nfunction = None\n")
+            with open(mine, "w") as handle:
+                handle.write("from base import *\n")
+            locate = {"base": base}.get
+            self.assertEqual(custom.missing_entries("mine", mine, locate), [])
+            self.assertEqual(custom.missing_entries("mine", mine, lambda name: None), ["placeholder", "variable", "function"])
+
+    def test_dynamic_code_falls_back_to_package_sources(self):
+        with Sandbox() as box:
+            package = os.path.join(box.root, "dyn")
+            os.makedirs(os.path.join(package, "sub"))
+            init = os.path.join(package, "__init__.py")
+            with open(init, "w") as handle:
+                handle.write("exec('x = 1')\n")
+            with open(os.path.join(package, "sub", "impl.py"), "w") as handle:
+                handle.write("def function(): pass\n")
+            self.assertEqual(custom.missing_entries("dyn", init, lambda name: None), ["placeholder", "variable"])
 
 
 class LiveState(unittest.TestCase):

@@ -1,0 +1,146 @@
+"""Judge a Keras 2 custom backend module from its source, never running it.
+
+Multi-backend Keras 2.2+ imports any unknown ``KERAS_BACKEND`` as a module and
+requires ``placeholder``, ``variable`` and ``function`` in its namespace.  A
+user who types ``numpy`` or ``jax`` gets "Missing required entry :
+placeholder"; kbackend predicts that by reading, not importing: module-level
+bindings are collected from the syntax tree, following ``from x import *``
+into modules it can locate.  Where code is too dynamic to follow (compiled
+modules, ``exec``, ``globals()``), it falls back to asking whether the name
+occurs as a binding anywhere in the package's sources or as a string in its
+compiled files: a name that occurs nowhere cannot be defined.
+"""
+
+import os
+from typing import Callable, List, Optional, Set, Tuple
+
+REQUIRED = ("placeholder", "variable", "function")
+_DYNAMIC_CALLS = {"exec", "globals", "vars", "setattr", "__import__"}
+_MAX_DEPTH = 6
+
+Locate = Callable[[str], Optional[str]]
+
+
+def _read_tree(path: str):
+    import ast  # only this rare path needs it; keeps start-up lean
+
+    try:
+        with open(path, "rb") as handle:
+            return ast.parse(handle.read(), path)
+    except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
+        return None
+
+
+def _module_statements(body: list) -> list:
+    """Statements run at import: the body, and inside if/try/with/loops."""
+    import ast
+
+    found = []
+    for node in body:
+        found.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            found.extend(_module_statements(getattr(node, field, None) or []))
+        for handler in getattr(node, "handlers", None) or []:
+            found.extend(_module_statements(handler.body))
+    return found
+
+
+def _resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> Optional[str]:
+    parts = module.split(".")
+    base = parts if is_package else parts[:-1]
+    if level - 1 > len(base):
+        return None
+    base = base[: len(base) - (level - 1)]
+    name = ".".join(base + ([target] if target else []))
+    return name or None
+
+
+def bindings(module: str, origin: str, locate: Locate, depth: int = 0,
+             seen: Optional[Set[str]] = None) -> Tuple[Set[str], bool]:
+    """Names a module binds at import time, and whether that set is certain."""
+    import ast
+
+    seen = set() if seen is None else seen
+    if origin in seen:
+        return set(), True
+    seen.add(origin)
+    if depth > _MAX_DEPTH or not origin.endswith(".py"):
+        return set(), False
+    tree = _read_tree(origin)
+    if tree is None:
+        return set(), False
+    is_package = os.path.basename(origin) == "__init__.py"
+    bound, certain = set(), True
+    for node in _module_statements(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.Import):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name != "*":
+                    bound.add(alias.asname or alias.name)
+                    continue
+                target = node.module if not node.level else _resolve_relative(
+                    module, is_package, node.level, node.module)
+                target_origin = locate(target) if target else None
+                if target_origin is None:
+                    certain = False
+                    continue
+                names, sure = bindings(target, target_origin, locate, depth + 1, seen)
+                bound |= names
+                certain = certain and sure
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+            targets = getattr(node, "targets", None) or [getattr(node, "target", None)]
+            targets += [item.optional_vars for item in getattr(node, "items", []) if item.optional_vars]
+            for target in targets:
+                if target is not None:
+                    bound.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        if isinstance(node, (ast.Expr, ast.Assign)):
+            for call in ast.walk(node):
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in _DYNAMIC_CALLS:
+                    certain = False
+    return bound, certain
+
+
+def _occurs_anywhere(origin: str, name: str) -> bool:
+    """Whether ``name`` could be bound by any file of the module's package:
+    as a module-level binding in a .py file or as a string in compiled code."""
+    root = os.path.dirname(origin) if os.path.basename(origin) == "__init__.py" else None
+    files = [origin] if root is None else [
+        os.path.join(directory, f) for directory, _, names in os.walk(root) for f in names]
+    needle = name.encode()
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        if needle not in data:
+            continue
+        if not path.endswith(".py"):
+            return True
+        tree = _read_tree(path)
+        if tree is None:
+            return True
+        names, _ = bindings("", path, lambda _name: None, depth=_MAX_DEPTH)
+        if name in names:
+            return True
+    return False
+
+
+def missing_entries(module: str, origin: str, locate: Locate) -> List[str]:
+    """Required entries the module will not have, in Keras's checking order.
+
+    An empty list means "looks like a backend" or "cannot tell": only
+    failures that are certain are predicted.
+    """
+    if not origin.endswith(".py"):
+        return [name for name in REQUIRED if not _occurs_anywhere(origin, name)]
+    bound, certain = bindings(module, origin, locate)
+    missing = [name for name in REQUIRED if name not in bound]
+    if certain:
+        return missing
+    return [name for name in missing if not _occurs_anywhere(origin, name)]
