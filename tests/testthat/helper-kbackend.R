@@ -47,12 +47,15 @@ venv_python <- function(which = c("main", "py37")) {
   path
 }
 
-# A clean environment for one test: temp HOME and working directory, no
-# KERAS_* or TF_USE_LEGACY_KERAS, reticulate pointed at `python`.
+# A clean environment for one test: temp HOME, TMPDIR and working directory,
+# no KERAS_* or TF_USE_LEGACY_KERAS, reticulate pointed at `python`. (TMPDIR:
+# children, and the libraries Keras imports there, leave their temp files in
+# a folder removed with the test -- torch leaves torchinductor_<user>/.)
 # Returns the temp HOME.
 local_clean_env <- function(python = test_python(), .local_envir = parent.frame()) {
   home <- withr::local_tempdir("kbackend-home-", .local_envir = .local_envir)
   work <- withr::local_tempdir("kbackend-wd-", .local_envir = .local_envir)
+  tmp <- withr::local_tempdir("kbackend-tmp-", .local_envir = .local_envir)
   keras_vars <- grep("^(KERAS_|TF_USE_LEGACY_KERAS$)", names(Sys.getenv()), value = TRUE)
   unset <- c(
     keras_vars, "RETICULATE_PYTHON_ENV", "RETICULATE_PYTHON_FALLBACK",
@@ -63,6 +66,7 @@ local_clean_env <- function(python = test_python(), .local_envir = parent.frame(
     c(
       stats::setNames(rep(NA_character_, length(unset)), unset),
       HOME = home,
+      TMPDIR = tmp,
       R_USER_CACHE_DIR = file.path(home, ".cache"),
       RETICULATE_MINICONDA_PATH = file.path(home, "no-miniconda"),
       RETICULATE_PYTHON = if (is.null(python)) NA_character_ else python
