@@ -110,7 +110,7 @@ def _main(argv: Optional[List[str]]) -> int:
     if args.command == "use":
         return _use(args)
     record = info.backend_info(verify=args.verify, timeout=args.timeout)
-    _print(json.dumps(record, indent=2) if args.json else report.format_report(record))
+    _print(info.record_json(record, indent=2) if args.json else report.format_report(record))
     if record["verify"] is not None and record["verify"]["agrees"] is False:
         return EXIT_MISMATCH
     return EXIT_OK if record["status"] == "ok" else EXIT_PREDICTS_FAILURE

@@ -6,6 +6,7 @@ crosses to R through reticulate or ``--json`` unchanged.
 """
 
 import json
+import math
 import os
 import re
 import sys
@@ -396,6 +397,39 @@ def backend_info(verify: bool = False, timeout: Optional[float] = None) -> Dict[
     return record
 
 
+def _finite(value: Any) -> Any:
+    """A copy of ``value`` with non-finite floats as the strings ``"NaN"``,
+    ``"Infinity"``, ``"-Infinity"``.
+
+    Python's JSON reads those bare literals from keras.json (Keras accepts
+    ``"epsilon": NaN``) and writes them back, but they are not JSON: strict
+    parsers such as R's jsonlite reject the whole record.  Iterative, because
+    a keras.json value can nest nearly as deep as the recursion limit.
+    """
+    holder = [value]
+    stack = [(holder, 0)]  # type: List[Any]
+    while stack:
+        container, key = stack.pop()
+        item = container[key]
+        if isinstance(item, float) and not math.isfinite(item):
+            container[key] = "NaN" if item != item else ("Infinity" if item > 0 else "-Infinity")
+        elif isinstance(item, dict):
+            container[key] = dict(item)
+            stack.extend((container[key], k) for k in item)
+        elif isinstance(item, (list, tuple)):
+            container[key] = list(item)
+            stack.extend((container[key], i) for i in range(len(item)))
+    return holder[0]
+
+
+def record_json(record: Dict[str, Any], indent: Optional[int] = None) -> str:
+    """The record as strict JSON (no NaN/Infinity literals), for R and ``--json``."""
+    try:
+        return json.dumps(record, indent=indent, allow_nan=False)
+    except ValueError:  # a non-finite float, copied from keras.json
+        return json.dumps(_finite(record), indent=indent, allow_nan=False)
+
+
 def backend_info_json(verify: bool = False, timeout: Optional[float] = None) -> str:
     """:func:`backend_info` as JSON text, the form the R bridge parses."""
-    return json.dumps(backend_info(verify, timeout))
+    return record_json(backend_info(verify, timeout))
