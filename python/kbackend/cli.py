@@ -117,9 +117,18 @@ def _main(argv: Optional[List[str]]) -> int:
 
 
 def _print(text: str) -> None:
-    """Print, tolerating a closed pipe (``python -m kbackend | head``)."""
+    """Print, tolerating a closed pipe (``python -m kbackend | head``) and
+    text the terminal cannot encode."""
     try:
-        print(text)
+        try:
+            print(text)
+        except UnicodeEncodeError:
+            # A name from KERAS_BACKEND or keras.json that stdout's encoding
+            # cannot represent (any non-ASCII under PYTHONIOENCODING=ascii, a
+            # lone surrogate from a "\ud800" escape in keras.json): show it
+            # backslash-escaped instead of crashing with exit status 5.
+            encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+            print(text.encode(encoding, "backslashreplace").decode(encoding))
         sys.stdout.flush()
     except BrokenPipeError:
         # Point stdout at devnull so the interpreter's final flush stays quiet.
