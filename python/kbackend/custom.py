@@ -12,13 +12,16 @@ compiled files: a name that occurs nowhere cannot be defined.
 """
 
 import os
-from typing import Callable, List, Optional, Set, Tuple
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Callable, List, Optional, Set, Tuple
+
+    Locate = Callable[[str], Optional[str]]
 
 REQUIRED = ("placeholder", "variable", "function")
 _DYNAMIC_CALLS = {"exec", "globals", "vars", "setattr", "__import__"}
 _MAX_DEPTH = 6
 
-Locate = Callable[[str], Optional[str]]
 
 
 def _read_tree(path: str):
@@ -47,7 +50,7 @@ def _module_statements(body: list) -> list:
     return found
 
 
-def _resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> Optional[str]:
+def _resolve_relative(module: str, is_package: bool, level: int, target: "Optional[str]") -> "Optional[str]":
     parts = module.split(".")
     base = parts if is_package else parts[:-1]
     if level - 1 > len(base):
@@ -57,8 +60,8 @@ def _resolve_relative(module: str, is_package: bool, level: int, target: Optiona
     return name or None
 
 
-def bindings(module: str, origin: str, locate: Locate, depth: int = 0,
-             seen: Optional[Set[str]] = None) -> Tuple[Set[str], bool]:
+def bindings(module: str, origin: str, locate: "Locate", depth: int = 0,
+             seen: "Optional[Set[str]]" = None) -> "Tuple[Set[str], bool]":
     """Names a module binds at import time, and whether that set is certain."""
     import ast
 
@@ -131,7 +134,7 @@ def _occurs_anywhere(origin: str, name: str) -> bool:
     return False
 
 
-def missing_entries(module: str, origin: str, locate: Locate) -> List[str]:
+def missing_entries(module: str, origin: str, locate: "Locate") -> "List[str]":
     """Required entries the module will not have, in Keras's checking order.
 
     An empty list means "looks like a backend" or "cannot tell": only

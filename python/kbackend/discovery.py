@@ -11,7 +11,9 @@ import importlib.util
 import os
 import re
 import sys
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 #: The libraries kbackend reports on, by importable module name, with the
 #: distribution names that can provide each (first match on sys.path wins).
@@ -47,7 +49,7 @@ def normalize_dist_name(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
-def version_tuple(version: Optional[str]) -> Tuple[int, ...]:
+def version_tuple(version: "Optional[str]") -> "Tuple[int, ...]":
     """Leading numeric release components: ``"2.3.1rc0"`` → ``(2, 3, 1)``."""
     if not version:
         return ()
@@ -62,7 +64,7 @@ def version_tuple(version: Optional[str]) -> Tuple[int, ...]:
     return tuple(parts)
 
 
-def _metadata_version(path: str) -> Optional[str]:
+def _metadata_version(path: str) -> "Optional[str]":
     """The ``Version:`` header of a METADATA or PKG-INFO file."""
     for filename in ("METADATA", "PKG-INFO"):
         try:
@@ -77,7 +79,7 @@ def _metadata_version(path: str) -> Optional[str]:
     return None
 
 
-def _parse_dist_dir(entry: str, directory: str) -> Optional[Tuple[str, Optional[str]]]:
+def _parse_dist_dir(entry: str, directory: str) -> "Optional[Tuple[str, Optional[str]]]":
     """Split ``name-version.dist-info`` into (normalised name, version)."""
     stem = entry.rsplit(".", 1)[0]
     name, sep, rest = stem.partition("-")
@@ -90,8 +92,8 @@ def _parse_dist_dir(entry: str, directory: str) -> Optional[Tuple[str, Optional[
 
 
 def scan_distributions(
-    paths: Optional[Iterable[str]] = None, wanted: Optional[Iterable[str]] = None
-) -> Dict[str, Tuple[Optional[str], str]]:
+    paths: "Optional[Iterable[str]]" = None, wanted: "Optional[Iterable[str]]" = None
+) -> "Dict[str, Tuple[Optional[str], str]]":
     """Map normalised distribution names to ``(version, directory)``.
 
     Walks ``paths`` (default ``sys.path``) in order, as the import system does,
@@ -118,7 +120,7 @@ def scan_distributions(
     return found
 
 
-def find_spec_without_import(name: str) -> Optional[importlib.machinery.ModuleSpec]:
+def find_spec_without_import(name: str) -> "Optional[importlib.machinery.ModuleSpec]":
     """Locate module ``name`` without executing it or any of its parents.
 
     ``importlib.util.find_spec("a.b")`` would import ``a``; a name that came
@@ -150,7 +152,7 @@ def find_spec_without_import(name: str) -> Optional[importlib.machinery.ModuleSp
     return spec
 
 
-def module_location(spec: Optional[importlib.machinery.ModuleSpec]) -> Optional[str]:
+def module_location(spec: "Optional[importlib.machinery.ModuleSpec]") -> "Optional[str]":
     """The file or directory a spec points at, if it has one."""
     if spec is None:
         return None
@@ -163,7 +165,7 @@ def module_location(spec: Optional[importlib.machinery.ModuleSpec]) -> Optional[
 _CACHE = {"key": None, "value": None}  # type: Dict[str, Any]
 
 
-def _fingerprint() -> Tuple[Any, ...]:
+def _fingerprint() -> "Tuple[Any, ...]":
     """What discovery depends on: the search path, its directories' mtimes
     (installing or removing a package adds or removes a directory entry) and
     the import hooks.  Cheap: one stat per sys.path entry."""
@@ -177,7 +179,7 @@ def _fingerprint() -> Tuple[Any, ...]:
             tuple(map(id, sys.path_hooks)))
 
 
-def installed_libraries() -> Dict[str, Dict[str, Optional[str]]]:
+def installed_libraries() -> "Dict[str, Dict[str, Optional[str]]]":
     """For each known module: its version (from metadata) and location.
 
     A module counts as installed when the import system can find it.  Its
@@ -193,7 +195,7 @@ def installed_libraries() -> Dict[str, Dict[str, Optional[str]]]:
     return {name: dict(entry) for name, entry in _CACHE["value"].items()}
 
 
-def _discover() -> Dict[str, Dict[str, Optional[str]]]:
+def _discover() -> "Dict[str, Dict[str, Optional[str]]]":
     wanted = [dist for dists in KNOWN_MODULES.values() for dist in dists]
     dists = scan_distributions(wanted=wanted)
     result = {}  # type: Dict[str, Dict[str, Optional[str]]]

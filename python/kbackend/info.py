@@ -10,7 +10,9 @@ import math
 import os
 import re
 import sys
-from typing import Any, Dict, List, Optional
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, List, Optional
 
 from . import discovery, keras_json, live, rules
 from ._version import __version__
@@ -33,7 +35,7 @@ _VARIABLE_PATTERN = re.compile(
 _LEGACY_TRUE = ("true", "True", "1")
 
 
-def keras_flavour(version: Optional[str], path: Optional[str]) -> Optional[str]:
+def keras_flavour(version: "Optional[str]", path: "Optional[str]") -> "Optional[str]":
     """Which Keras line a version (or, lacking metadata, a file layout) is."""
     parsed = discovery.version_tuple(version)
     if parsed:
@@ -54,11 +56,11 @@ def keras_flavour(version: Optional[str], path: Optional[str]) -> Optional[str]:
     return "keras2-tensorflow"
 
 
-def _problem(code: str, message: str, fix: str) -> Dict[str, str]:
+def _problem(code: str, message: str, fix: str) -> "Dict[str, str]":
     return {"code": code, "message": message, "fix": fix}
 
 
-def _has_module_factory(libs: Dict[str, Dict[str, Optional[str]]]):
+def _has_module_factory(libs: "Dict[str, Dict[str, Optional[str]]]"):
     def has_module(name: str) -> bool:
         if name in libs:
             return libs[name]["version"] is not None
@@ -67,13 +69,13 @@ def _has_module_factory(libs: Dict[str, Dict[str, Optional[str]]]):
     return has_module
 
 
-def _custom_origin(name: str) -> Optional[str]:
+def _custom_origin(name: str) -> "Optional[str]":
     spec = discovery.find_spec_without_import(name)
     return discovery.module_location(spec) if spec is not None else None
 
 
-def predict(flavour: Optional[str], version: Optional[str], environ: Dict[str, str],
-            config: Dict[str, Any], libs: Dict[str, Dict[str, Optional[str]]]) -> Dict[str, Any]:
+def predict(flavour: "Optional[str]", version: "Optional[str]", environ: "Dict[str, str]",
+            config: "Dict[str, Any]", libs: "Dict[str, Dict[str, Optional[str]]]") -> "Dict[str, Any]":
     """Apply the rules of the installed Keras line to the collected facts."""
     parsed = discovery.version_tuple(version)
     has_module = _has_module_factory(libs)
@@ -95,8 +97,8 @@ _IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
 _KERAS_CANNOT_BE_IMPORTED = "ImportError: Keras cannot be imported. Check that it is installed."
 
 
-def _tf_keras_route(environ: Dict[str, str], libs: Dict[str, Dict[str, Optional[str]]],
-                    keras: Dict[str, Any], prediction: Dict[str, Any]) -> Dict[str, Any]:
+def _tf_keras_route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]",
+                    keras: "Dict[str, Any]", prediction: "Dict[str, Any]") -> "Dict[str, Any]":
     """What ``tf.keras`` resolves to on first attribute access, and why.
 
     ``import tensorflow`` itself already matters: TensorFlow's internal copy of
@@ -148,7 +150,7 @@ def _tf_keras_route(environ: Dict[str, str], libs: Dict[str, Dict[str, Optional[
     return route
 
 
-def _tf_internal_keras(environ: Dict[str, str], libs: Dict[str, Dict[str, Optional[str]]]) -> Dict[str, Any]:
+def _tf_internal_keras(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]") -> "Dict[str, Any]":
     """``import tensorflow`` loads tensorflow.python.keras, which reads keras.json
     like TensorFlow-only Keras 2: no /tmp fallback, bare asserts."""
     home = keras_json.keras_dir(environ, tmp_fallback=False)
@@ -159,23 +161,23 @@ def _tf_internal_keras(environ: Dict[str, str], libs: Dict[str, Dict[str, Option
     return outcome
 
 
-def _config_values(config: Dict[str, Any]) -> Dict[str, Any]:
+def _config_values(config: "Dict[str, Any]") -> "Dict[str, Any]":
     document = config["value"] if isinstance(config["value"], dict) else {}
     return {key: document.get(key, default) for key, default in keras_json.DEFAULTS.items()}
 
 
-def _variables(environ: Dict[str, str]) -> Dict[str, str]:
+def _variables(environ: "Dict[str, str]") -> "Dict[str, str]":
     return {name: environ[name] for name in sorted(environ) if _VARIABLE_PATTERN.match(name)}
 
 
-def _normalised_match(name: Any, valid: List[str]) -> Optional[str]:
+def _normalised_match(name: "Any", valid: "List[str]") -> "Optional[str]":
     if not isinstance(name, str):
         return None
     cleaned = name.strip().lower()
     return cleaned if cleaned in valid else None
 
 
-def _valid_names(flavour: Optional[str], version: Optional[str]) -> List[str]:
+def _valid_names(flavour: "Optional[str]", version: "Optional[str]") -> "List[str]":
     if flavour == "keras2-multibackend":
         return sorted(rules.KERAS2_BUILTINS)
     if flavour == "keras2-tensorflow":
@@ -183,7 +185,7 @@ def _valid_names(flavour: Optional[str], version: Optional[str]) -> List[str]:
     return rules.keras3_backend_names(discovery.version_tuple(version) or (3, 99))
 
 
-def _error_problems(record: Dict[str, Any], cause: Optional[str]) -> List[Dict[str, str]]:
+def _error_problems(record: "Dict[str, Any]", cause: "Optional[str]") -> "List[Dict[str, str]]":
     """Turn a predicted failure into a sentence with its fix."""
     error = record["error"] or ""
     backend = record["backend"]
@@ -229,7 +231,7 @@ def _error_problems(record: Dict[str, Any], cause: Optional[str]) -> List[Dict[s
                      "Check the installation of Keras and its backend.")]
 
 
-def _problems(record: Dict[str, Any], environ: Dict[str, str], would_be: Dict[str, Any]) -> List[Dict[str, str]]:
+def _problems(record: "Dict[str, Any]", environ: "Dict[str, str]", would_be: "Dict[str, Any]") -> "List[Dict[str, str]]":
     found = []  # type: List[Dict[str, str]]
     keras = record["keras"]
     if would_be["status"] == "error" and not record["locked"]:
@@ -262,7 +264,7 @@ def _problems(record: Dict[str, Any], environ: Dict[str, str], would_be: Dict[st
     return found
 
 
-def _tf_problems(record: Dict[str, Any], environ: Dict[str, str]) -> List[Dict[str, str]]:
+def _tf_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List[Dict[str, str]]":
     found = []  # type: List[Dict[str, str]]
     installed = record["installed"]
     legacy = environ.get("TF_USE_LEGACY_KERAS")
@@ -291,7 +293,7 @@ def _tf_problems(record: Dict[str, Any], environ: Dict[str, str]) -> List[Dict[s
     return found
 
 
-def _home_problems(record: Dict[str, Any], environ: Dict[str, str]) -> List[Dict[str, str]]:
+def _home_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List[Dict[str, str]]":
     found = []  # type: List[Dict[str, str]]
     home = environ.get("KERAS_HOME")
     if record["keras_home_source"] == "tmp":
@@ -310,7 +312,7 @@ def _home_problems(record: Dict[str, Any], environ: Dict[str, str]) -> List[Dict
     return found
 
 
-def collect(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+def collect(environ: "Optional[Dict[str, str]]" = None) -> "Dict[str, Any]":
     """Gather every fact and build the record.  See :func:`backend_info`."""
     environ = dict(os.environ if environ is None else environ)
     libs = discovery.installed_libraries()
@@ -365,7 +367,7 @@ def collect(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     return record
 
 
-def backend_info(verify: bool = False, timeout: Optional[float] = None) -> Dict[str, Any]:
+def backend_info(verify: bool = False, timeout: "Optional[float]" = None) -> "Dict[str, Any]":
     """Which Keras backend is (or will be) used in this process, why, and whether it works.
 
     Reads ``os.environ``, keras.json, installed distribution metadata and
@@ -397,7 +399,7 @@ def backend_info(verify: bool = False, timeout: Optional[float] = None) -> Dict[
     return record
 
 
-def _finite(value: Any) -> Any:
+def _finite(value: "Any") -> "Any":
     """A copy of ``value`` with non-finite floats as the strings ``"NaN"``,
     ``"Infinity"``, ``"-Infinity"``.
 
@@ -422,7 +424,7 @@ def _finite(value: Any) -> Any:
     return holder[0]
 
 
-def record_json(record: Dict[str, Any], indent: Optional[int] = None) -> str:
+def record_json(record: "Dict[str, Any]", indent: "Optional[int]" = None) -> str:
     """The record as strict JSON (no NaN/Infinity literals), for R and ``--json``."""
     try:
         return json.dumps(record, indent=indent, allow_nan=False)
@@ -430,6 +432,6 @@ def record_json(record: Dict[str, Any], indent: Optional[int] = None) -> str:
         return json.dumps(_finite(record), indent=indent, allow_nan=False)
 
 
-def backend_info_json(verify: bool = False, timeout: Optional[float] = None) -> str:
+def backend_info_json(verify: bool = False, timeout: "Optional[float]" = None) -> str:
     """:func:`backend_info` as JSON text, the form the R bridge parses."""
     return record_json(backend_info(verify, timeout))

@@ -10,7 +10,9 @@ in the same order and records what happened instead of raising.
 import json
 import os
 import stat
-from typing import Any, Dict, Optional
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, Optional
 
 #: Values Keras fills in when keras.json is absent or lacks a key.
 DEFAULTS = {
@@ -20,14 +22,14 @@ DEFAULTS = {
 }  # type: Dict[str, Any]
 
 
-def describe_exception(exc: BaseException) -> str:
+def describe_exception(exc: "BaseException") -> str:
     """Render an exception the way the issue tracker quotes it: ``Class: msg``."""
     message = str(exc)
     name = type(exc).__name__
     return "{}: {}".format(name, message) if message else name
 
 
-def keras_dir(environ: Dict[str, str], tmp_fallback: bool = True) -> Dict[str, Any]:
+def keras_dir(environ: "Dict[str, str]", tmp_fallback: bool = True) -> "Dict[str, Any]":
     """The Keras directory and why it was chosen.
 
     ``KERAS_HOME`` wins whenever it is *present*, even empty.  Otherwise it is
@@ -65,7 +67,7 @@ def _file_type(path: str) -> str:
     return "other"
 
 
-def read_config(path: str) -> Dict[str, Any]:
+def read_config(path: str) -> "Dict[str, Any]":
     """Read keras.json as Keras does, without ever raising.
 
     Returns a dict with ``exists`` (what ``os.path.exists`` says, which is
@@ -109,7 +111,7 @@ def read_config(path: str) -> Dict[str, Any]:
     return result
 
 
-def config_backend(document: Any) -> Optional[Any]:
+def config_backend(document: "Any") -> "Optional[Any]":
     """The ``backend`` value of a decoded keras.json, if it has one."""
     if isinstance(document, dict):
         return document.get("backend")

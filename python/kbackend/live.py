@@ -6,7 +6,9 @@ live choice from the already-loaded module objects, never importing anything.
 """
 
 import sys
-from typing import Any, Dict, List, Mapping, Optional
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, List, Mapping, Optional
 
 #: Modules holding Keras's chosen backend in ``_BACKEND``, newest layout first.
 _BACKEND_HOLDERS = (
@@ -18,7 +20,7 @@ _BACKEND_HOLDERS = (
 KERAS_IMPORTERS = ("keras", "keras_hub", "keras_cv", "keras_nlp", "keras_tuner", "keras_rs", "kagglehub")
 
 
-def _holder(modules: Mapping[str, Any]) -> Optional[str]:
+def _holder(modules: "Mapping[str, Any]") -> "Optional[str]":
     for name in _BACKEND_HOLDERS:
         module = modules.get(name)
         if module is not None and isinstance(getattr(module, "_BACKEND", None), str):
@@ -26,7 +28,7 @@ def _holder(modules: Mapping[str, Any]) -> Optional[str]:
     return None
 
 
-def live_keras(modules: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+def live_keras(modules: "Optional[Mapping[str, Any]]" = None) -> "Dict[str, Any]":
     """Whether Keras's backend is already fixed in this process, and to what.
 
     Keras 3 and multi-backend Keras 2 keep the choice in a module-level
@@ -51,7 +53,7 @@ def live_keras(modules: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     return {"locked": False, "backend": None, "module": None, "locked_by": importers}
 
 
-def loaded(names: List[str], modules: Optional[Mapping[str, Any]] = None) -> List[str]:
+def loaded(names: "List[str]", modules: "Optional[Mapping[str, Any]]" = None) -> "List[str]":
     """Which of ``names`` are present in ``sys.modules``."""
     modules = sys.modules if modules is None else modules
     return [name for name in names if modules.get(name) is not None]

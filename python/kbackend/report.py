@@ -4,12 +4,14 @@ Display is kept apart from collection (``info.py``): the record is data, this
 is one view of it.  ASCII only, so it prints on any terminal and locale.
 """
 
-from typing import Any, Dict, List
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, List
 
 _HOME_SOURCES = {"KERAS_HOME": "KERAS_HOME", "home": "home directory", "tmp": "/tmp fallback (home not writable)"}
 
 
-def _config_state(record: Dict[str, Any]) -> str:
+def _config_state(record: "Dict[str, Any]") -> str:
     config = record["config_file"]
     if not config["exists"]:
         return "missing (Keras writes a default one on import)"
@@ -24,13 +26,13 @@ def _config_state(record: Dict[str, Any]) -> str:
     return "exists, valid JSON, backend {!r}".format(config["backend"])
 
 
-def _backend_line(record: Dict[str, Any]) -> str:
+def _backend_line(record: "Dict[str, Any]") -> str:
     if record["status"] == "ok":
         return "{}  (ok)".format(record["backend"])
     return "{!r}  -- import keras would FAIL: {}".format(record["backend"], record["error"])
 
 
-def _tf_keras_line(route: Dict[str, Any]) -> str:
+def _tf_keras_line(route: "Dict[str, Any]") -> str:
     if route["routes_to"] is None:
         return "unavailable: {} ({})".format(route["error"], route["reason"])
     target = "{} {}".format(route["routes_to"], route["version"] or "").strip()
@@ -38,7 +40,7 @@ def _tf_keras_line(route: Dict[str, Any]) -> str:
     return "{} -> {}  ({})".format(target, outcome, route["reason"])
 
 
-def format_report(record: Dict[str, Any]) -> str:
+def format_report(record: "Dict[str, Any]") -> str:
     """The report ``python -m kbackend`` prints."""
     keras = record["keras"]
     python = record["python"]
@@ -71,7 +73,7 @@ def format_report(record: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _verify_lines(result: Dict[str, Any]) -> List[str]:
+def _verify_lines(result: "Dict[str, Any]") -> "List[str]":
     if result["status"] == "not-run":
         return ["  not run: {}".format(result["reason"])]
     verdict = "AGREES with the prediction" if result["agrees"] else "DISAGREES with the prediction: kbackend bug"
@@ -86,7 +88,7 @@ def _verify_lines(result: Dict[str, Any]) -> List[str]:
     return lines
 
 
-def _problem_lines(problems: List[Dict[str, str]]) -> List[str]:
+def _problem_lines(problems: "List[Dict[str, str]]") -> "List[str]":
     lines = []  # type: List[str]
     for problem in problems:
         lines.append("  [{}] {}".format(problem["code"], problem["message"]))

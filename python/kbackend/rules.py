@@ -10,13 +10,16 @@ expression is evaluated here on the same builtin values, so messages such as
 """
 
 import os
-from typing import Any, Callable, Dict, List, Optional, Tuple
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Callable, Dict, List, Optional, Tuple
+
+    Version = Tuple[int, ...]
+    Finder = Callable[[str], bool]
 
 from . import custom
 from .keras_json import DEFAULTS, describe_exception
 
-Version = Tuple[int, ...]
-Finder = Callable[[str], bool]
 
 #: Backends Keras 3 can load, and the first library each imports.
 KERAS3_BACKENDS = {
@@ -33,7 +36,7 @@ _FLOATX = {"float16", "float32", "float64"}
 _FORMATS = {"channels_last", "channels_first"}
 
 
-def keras3_backend_names(version: Version) -> List[str]:
+def keras3_backend_names(version: "Version") -> "List[str]":
     """Names ``keras/src/backend/__init__.py`` accepts in this version."""
     names = ["tensorflow", "jax", "torch", "numpy"]
     if version >= (3, 8):
@@ -41,7 +44,7 @@ def keras3_backend_names(version: Version) -> List[str]:
     return names
 
 
-def keras3_libraries(version: Version, backend: str) -> List[str]:
+def keras3_libraries(version: "Version", backend: str) -> "List[str]":
     """Libraries a Keras 3 backend imports, in the order it first imports them.
 
     The numpy backend borrows from SciPy and from the JAX backend: 3.10+
@@ -52,11 +55,11 @@ def keras3_libraries(version: Version, backend: str) -> List[str]:
     return [KERAS3_BACKENDS[backend]]
 
 
-def _outcome(backend: Any, source: str, reason: str) -> Dict[str, Any]:
+def _outcome(backend: "Any", source: str, reason: str) -> "Dict[str, Any]":
     return {"backend": backend, "source": source, "reason": reason, "status": "ok", "error": None, "cause": None}
 
 
-def _fail(outcome: Dict[str, Any], error: str, cause: str) -> Dict[str, Any]:
+def _fail(outcome: "Dict[str, Any]", error: str, cause: str) -> "Dict[str, Any]":
     """Mark ``outcome`` as failing with Keras's ``error``; ``cause`` is kbackend's code for why."""
     outcome["status"] = "error"
     outcome["error"] = error
@@ -64,7 +67,7 @@ def _fail(outcome: Dict[str, Any], error: str, cause: str) -> Dict[str, Any]:
     return outcome
 
 
-def check_config_fields(document: Any, keras3_valueerror: bool) -> Optional[str]:
+def check_config_fields(document: "Any", keras3_valueerror: bool) -> "Optional[str]":
     """Replay Keras's checks on keras.json's fields; return the error or None.
 
     Keras 3.14+ raises ``ValueError`` with a message; older Keras 3 and Keras 2
@@ -105,7 +108,7 @@ def check_config_fields(document: Any, keras3_valueerror: bool) -> Optional[str]
     return None
 
 
-def _choose(environ: Dict[str, str], document: Any, default: str, ignore_empty_env: bool = True):
+def _choose(environ: "Dict[str, str]", document: "Any", default: str, ignore_empty_env: bool = True):
     """Environment over keras.json over the default, as Keras applies them."""
     if "KERAS_BACKEND" in environ and (environ["KERAS_BACKEND"] or not ignore_empty_env):
         value = environ["KERAS_BACKEND"]
@@ -118,7 +121,7 @@ def _choose(environ: Dict[str, str], document: Any, default: str, ignore_empty_e
     return _outcome(default, "default", reason)
 
 
-def _int_env(environ: Dict[str, str], name: str) -> Optional[str]:
+def _int_env(environ: "Dict[str, str]", name: str) -> "Optional[str]":
     if name not in environ:
         return None
     try:
@@ -129,8 +132,8 @@ def _int_env(environ: Dict[str, str], name: str) -> Optional[str]:
 
 
 def resolve_keras3(
-    version: Version, environ: Dict[str, str], config: Dict[str, Any], has_module: Finder
-) -> Dict[str, Any]:
+    version: "Version", environ: "Dict[str, str]", config: "Dict[str, Any]", has_module: "Finder"
+) -> "Dict[str, Any]":
     """Keras 3: ``keras/src/backend/config.py`` then ``backend/__init__.py``."""
     document = config["value"] if config["exists"] else {}
     if config["raises"]:
@@ -167,7 +170,7 @@ def resolve_keras3(
     return outcome
 
 
-def _nnx_enabled(environ: Dict[str, str], document: Any) -> bool:
+def _nnx_enabled(environ: "Dict[str, str]", document: "Any") -> bool:
     """Keras 3.11+: KERAS_NNX_ENABLED overrides keras.json's ``nnx_enabled``."""
     if "KERAS_NNX_ENABLED" in environ:
         return environ["KERAS_NNX_ENABLED"].lower() in ("true", "1")
@@ -177,12 +180,12 @@ def _nnx_enabled(environ: Dict[str, str], document: Any) -> bool:
 
 
 def resolve_keras2_multi(
-    version: Version,
-    environ: Dict[str, str],
-    config: Dict[str, Any],
-    has_module: Finder,
-    find_origin: Callable[[str], Optional[str]],
-) -> Dict[str, Any]:
+    version: "Version",
+    environ: "Dict[str, str]",
+    config: "Dict[str, Any]",
+    has_module: "Finder",
+    find_origin: "Callable[[str], Optional[str]]",
+) -> "Dict[str, Any]":
     """Multi-backend Keras 2.2+ (``keras/backend/load_backend.py``)."""
     default = "tensorflow"
     document = config["value"] if config["exists"] else {}
@@ -204,8 +207,8 @@ def resolve_keras2_multi(
 
 
 def _resolve_custom_backend(
-    outcome: Dict[str, Any], backend: Any, find_origin: Callable[[str], Optional[str]]
-) -> Dict[str, Any]:
+    outcome: "Dict[str, Any]", backend: "Any", find_origin: "Callable[[str], Optional[str]]"
+) -> "Dict[str, Any]":
     """Keras 2.2+ imports any other name as a module; predict, never import."""
     if not isinstance(backend, str):
         # importlib.import_module calls name.startswith('.') first.
@@ -230,8 +233,8 @@ def _resolve_custom_backend(
 
 
 def resolve_keras2_tensorflow(
-    version: Version, environ: Dict[str, str], config: Dict[str, Any], has_module: Finder
-) -> Dict[str, Any]:
+    version: "Version", environ: "Dict[str, str]", config: "Dict[str, Any]", has_module: "Finder"
+) -> "Dict[str, Any]":
     """Keras 2.4–2.15 and tf_keras: always TensorFlow; keras.json fields checked."""
     if "KERAS_BACKEND" in environ and environ["KERAS_BACKEND"]:
         reason = "this Keras is TensorFlow-only and ignores KERAS_BACKEND={!r}".format(environ["KERAS_BACKEND"])

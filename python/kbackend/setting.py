@@ -12,7 +12,9 @@ import json
 import os
 import re
 import stat
-from typing import Any, Dict, Iterator, Optional
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, Iterator, Optional
 
 from . import discovery, info, keras_json, rules
 from .errors import BackendLockedError, BackendNotInstalledError, ConfigFileError, InvalidBackendError
@@ -23,7 +25,7 @@ _TEMP_PREFIX = ".keras.json."
 _TEMP_SUFFIX = ".tmp"
 
 
-def _required_library(flavour: Optional[str], name: str) -> Optional[str]:
+def _required_library(flavour: "Optional[str]", name: str) -> "Optional[str]":
     if flavour == "keras2-multibackend":
         return rules.KERAS2_BUILTINS.get(name)
     if flavour == "keras2-tensorflow":
@@ -31,7 +33,7 @@ def _required_library(flavour: Optional[str], name: str) -> Optional[str]:
     return rules.KERAS3_BACKENDS.get(name)
 
 
-def check_keras_backend(name: Any) -> Dict[str, Any]:
+def check_keras_backend(name: "Any") -> "Dict[str, Any]":
     """Validate ``name`` against the installed Keras without changing anything.
 
     Raises :class:`InvalidBackendError` for a name this Keras cannot load,
@@ -83,7 +85,7 @@ def check_keras_backend(name: Any) -> Dict[str, Any]:
     return record
 
 
-def use_keras_backend(name: str, persist: bool = False) -> Optional[str]:
+def use_keras_backend(name: str, persist: bool = False) -> "Optional[str]":
     """Select the backend Keras will use, before Keras is imported.
 
     Validates ``name`` (see :func:`check_keras_backend`), then sets
@@ -106,7 +108,7 @@ def use_keras_backend(name: str, persist: bool = False) -> Optional[str]:
 
 
 @contextlib.contextmanager
-def with_keras_backend(name: str) -> Iterator[Optional[str]]:
+def with_keras_backend(name: str) -> "Iterator[Optional[str]]":
     """Set ``KERAS_BACKEND`` for a block, then restore the previous value.
 
     Useful around a subprocess or a fresh import in a worker::
@@ -124,7 +126,7 @@ def with_keras_backend(name: str) -> Iterator[Optional[str]]:
             os.environ["KERAS_BACKEND"] = previous
 
 
-def _load_for_update(target: str) -> Dict[str, Any]:
+def _load_for_update(target: str) -> "Dict[str, Any]":
     """Read the existing keras.json for an update, refusing anything odd."""
     try:
         mode = os.stat(target).st_mode

@@ -17,7 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Dict, List, Optional
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, List, Optional
 
 from .keras_json import describe_exception
 
@@ -98,7 +100,7 @@ def _copy_keras_json(source: str, directory: str) -> None:
         shutil.copymode(source, target)
 
 
-def _agrees(prediction: Dict[str, Any], actual: Dict[str, Any]) -> bool:
+def _agrees(prediction: "Dict[str, Any]", actual: "Dict[str, Any]") -> bool:
     if actual["status"] == "timeout":
         return prediction["status"] == "error" and (prediction["error"] or "").startswith("Hang")
     if actual["status"] == "ok":
@@ -108,7 +110,7 @@ def _agrees(prediction: Dict[str, Any], actual: Dict[str, Any]) -> bool:
     return False
 
 
-def _run_child(env: Dict[str, str], timeout: float) -> Dict[str, Any]:
+def _run_child(env: "Dict[str, str]", timeout: float) -> "Dict[str, Any]":
     """Run the probe; never raise, never leave a process behind."""
     started = time.perf_counter()
     try:
@@ -149,11 +151,11 @@ def _kill_group(child: "subprocess.Popen[bytes]") -> None:
         child.kill()
 
 
-def _tail(stderr: bytes, lines: int = 12) -> List[str]:
+def _tail(stderr: bytes, lines: int = 12) -> "List[str]":
     return stderr.decode("utf-8", "replace").splitlines()[-lines:]
 
 
-def verify(record: Dict[str, Any], timeout: Optional[float] = None) -> Dict[str, Any]:
+def verify(record: "Dict[str, Any]", timeout: "Optional[float]" = None) -> "Dict[str, Any]":
     """Import Keras in a child process and compare with ``record``'s prediction.
 
     Returns ``{"status", "backend", "error", "import_seconds",
@@ -181,7 +183,7 @@ def verify(record: Dict[str, Any], timeout: Optional[float] = None) -> Dict[str,
     return actual
 
 
-def mismatch_problem(record: Dict[str, Any], actual: Dict[str, Any]) -> Dict[str, str]:
+def mismatch_problem(record: "Dict[str, Any]", actual: "Dict[str, Any]") -> "Dict[str, str]":
     """The loud problem entry for a prediction that real Keras contradicted."""
     predicted = {"backend": record["backend"], "status": record["status"], "error": record["error"]}
     observed = {"backend": actual.get("backend"), "status": actual["status"], "error": actual.get("error")}
