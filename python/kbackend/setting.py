@@ -23,6 +23,9 @@ from .errors import BackendLockedError, BackendNotInstalledError, ConfigFileErro
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _TEMP_PREFIX = ".keras.json."
 _TEMP_SUFFIX = ".tmp"
+#: Keras writes a keras.json of about 100 bytes; a file over 1 MiB is not one
+#: to read whole and rewrite.
+_MAX_CONFIG_BYTES = 1 << 20
 
 
 def _required_library(flavour: "Optional[str]", name: str) -> "Optional[str]":
@@ -129,13 +132,20 @@ def with_keras_backend(name: str) -> "Iterator[Optional[str]]":
 def _load_for_update(target: str) -> "Dict[str, Any]":
     """Read the existing keras.json for an update, refusing anything odd."""
     try:
-        mode = os.stat(target).st_mode
+        status = os.stat(target)
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigFileError("Cannot inspect {}: {}".format(target, exc))
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(status.st_mode):
         raise ConfigFileError("{} is not a regular file; refusing to replace it.".format(target))
+    if status.st_size > _MAX_CONFIG_BYTES:
+        raise ConfigFileError("{} is {} bytes, far larger than any keras.json Keras writes; refusing to "
+                              "rewrite it.".format(target, status.st_size))
+    # os.replace() needs only the directory to be writable: without this
+    # check a keras.json its owner made read-only would be silently replaced.
+    if not os.access(target, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+        raise ConfigFileError("{} is read-only for this user; refusing to replace it.".format(target))
     try:
         with open(target) as handle:
             document = json.load(handle)
@@ -143,6 +153,10 @@ def _load_for_update(target: str) -> "Dict[str, Any]":
         raise ConfigFileError(
             "{} is not valid JSON ({}); refusing to overwrite it. Fix or delete it first.".format(target, exc)
         )
+    except (RecursionError, MemoryError) as exc:
+        # Nested deeper than json.load can follow: as unusable as bad JSON.
+        raise ConfigFileError("{} cannot be parsed ({}); refusing to overwrite it.".format(
+            target, keras_json.describe_exception(exc)))
     except OSError as exc:
         raise ConfigFileError("Cannot read {}: {}".format(target, exc))
     if not isinstance(document, dict):
@@ -205,6 +219,13 @@ def persist_backend(path: str, name: str) -> str:
                     "backend": name, "image_data_format": keras_json.DEFAULTS["image_data_format"]}
     document["backend"] = name
     try:
+        # Before any temporary exists: json.load follows deeper nesting than
+        # the indenting (pure-Python) encoder can write back.
+        text = json.dumps(document, indent=4)
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ConfigFileError("Cannot rewrite {} ({}); edit it by hand.".format(
+            target, keras_json.describe_exception(exc)))
+    try:
         os.makedirs(directory, exist_ok=True)
     except OSError as exc:
         raise ConfigFileError("Cannot create {}: {}".format(directory, exc))
@@ -215,7 +236,7 @@ def persist_backend(path: str, name: str) -> str:
         # 0o666 lets the umask decide a new file's mode, as open() would.
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "w") as handle:
-            handle.write(json.dumps(document, indent=4))
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         if existed:
