@@ -433,5 +433,10 @@ def record_json(record: "Dict[str, Any]", indent: "Optional[int]" = None) -> str
 
 
 def backend_info_json(verify: bool = False, timeout: "Optional[float]" = None) -> str:
-    """:func:`backend_info` as JSON text, the form the R bridge parses."""
+    """:func:`backend_info` as strict JSON text, the form the R bridge parses.
+
+        >>> import json, kbackend
+        >>> json.loads(kbackend.backend_info_json())["source"]
+        'default'
+    """
     return record_json(backend_info(verify, timeout))
