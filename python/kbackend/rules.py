@@ -76,33 +76,21 @@ def check_config_fields(document: "Any", keras3_valueerror: bool) -> "Optional[s
     Keras, and unhashable values fail the set-membership test with a
     ``TypeError``.
     """
+    def rejected(message: str) -> str:
+        return "ValueError: " + message if keras3_valueerror else "AssertionError"
+
     try:
         floatx = document.get("floatx", DEFAULTS["floatx"])
         if floatx not in _FLOATX:
-            if keras3_valueerror:
-                return (
-                    "ValueError: Invalid `floatx` configuration. Expected one of "
-                    "{'float16', 'float32', 'float64'}. "
-                    "Received: floatx=" + str(floatx)
-                )
-            return "AssertionError"
+            return rejected("Invalid `floatx` configuration. Expected one of {'float16', 'float32', 'float64'}. "
+                            "Received: floatx=" + str(floatx))
         epsilon = document.get("epsilon", DEFAULTS["epsilon"])
         if not isinstance(epsilon, float):
-            if keras3_valueerror:
-                return (
-                    "ValueError: Invalid `epsilon` configuration. Expected a float. "
-                    "Received: epsilon=" + str(epsilon)
-                )
-            return "AssertionError"
+            return rejected("Invalid `epsilon` configuration. Expected a float. Received: epsilon=" + str(epsilon))
         data_format = document.get("image_data_format", DEFAULTS["image_data_format"])
         if data_format not in _FORMATS:
-            if keras3_valueerror:
-                return (
-                    "ValueError: Invalid `image_data_format` configuration. Expected one "
-                    "of {'channels_last', 'channels_first'}. "
-                    "Received: image_data_format=" + str(data_format)
-                )
-            return "AssertionError"
+            return rejected("Invalid `image_data_format` configuration. Expected one of {'channels_last', "
+                            "'channels_first'}. Received: image_data_format=" + str(data_format))
     except Exception as exc:  # noqa: BLE001 - replaying Keras's own failure
         return describe_exception(exc)
     return None
