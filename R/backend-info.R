@@ -30,12 +30,31 @@
 #'   [Sys.setenv()] into a Python that has already started; each difference is
 #'   also added to `problems`, with its fix.
 #'
+#' With `verify = TRUE` it also imports Keras for real, in a separate Python
+#' process with the same environment (and a temporary copy of `keras.json`, so
+#' the user's Keras directory is never created or rewritten), and adds what
+#' Keras itself said as element `verify`: `status` (`"ok"`, `"error"`,
+#' `"timeout"`, `"crashed"`, or `"not-run"` when Keras is already loaded in
+#' this process), `backend`, `error`, `import_seconds`, `peak_memory_mb`,
+#' `devices` (character), `agrees` (`TRUE` when Keras confirms the
+#' prediction), `stderr_tail` (character) and `timeout_seconds`. A
+#' disagreement is a kbackend bug: `problems` then starts with a
+#' `"kbackend-bug"` entry holding both answers, and printing the report says
+#' `DISAGREES`. This costs what importing Keras costs (seconds, hundreds of
+#' MB), in the child only: this process still imports nothing, and a hanging
+#' import is stopped after `timeout` seconds and reported, not propagated.
+#'
+#' @param verify If `TRUE`, also import Keras in a child process and compare
+#'   what it says with the prediction (see above).
+#' @param timeout Time limit in seconds for the `verify` import (a single
+#'   positive number). Unused unless `verify = TRUE`.
 #' @returns A list of class `kbackend_info`. Among its elements: `backend`
 #'   (`NULL` when none can be named), `status` (`"ok"` or `"error"`), `error`,
 #'   `source`, `reason`, `locked`, `locked_by` (character), `keras_home`,
 #'   `config_path`, `config_file`, `config`, `keras`, `installed` (a named
 #'   list, `NULL` for not installed), `tf_keras`, `variables`, `python`,
-#'   `problems` (a data frame with columns `code`, `message`, `fix`) and `r`.
+#'   `problems` (a data frame with columns `code`, `message`, `fix`),
+#'   `verify` (`NULL` unless `verify = TRUE`) and `r`.
 #'   Use [as.data.frame()][as.data.frame.kbackend_info] for the installed
 #'   packages as a table.
 #' @family keras backend functions
@@ -49,17 +68,31 @@
 #'   info$source
 #'   as.data.frame(info)
 #' }
+#'
+#' if (interactive()) {
+#'   # import Keras in a child process and compare (takes seconds)
+#'   backend_info(verify = TRUE, timeout = 60)
+#' }
 #' @export
-backend_info <- function() {
+backend_info <- function(verify = FALSE, timeout = 120) {
+  check_flag_arg(verify, "verify")
+  check_timeout_arg(timeout)
   interpreter <- reticulate_python()
   if (interpreter$started) {
-    json <- kb_py_call("backend_info_json")
+    json <- kb_py_call("backend_info_json", verify = verify, timeout = as.double(timeout))
     record <- parse_record(json)
     via <- "in-process"
   } else {
-    result <- run_kbackend_cli(interpreter$python, "--json")
+    args <- c("--json", if (verify) c("--verify", "--timeout", format_seconds(timeout)))
+    # exit 4: Keras disagreed with the prediction -- a normal answer, whose
+    # record carries the mismatch (and a "kbackend-bug" problem)
+    result <- run_kbackend_cli(
+      interpreter$python, args,
+      timeout = cli_timeout() + if (verify) timeout else 0
+    )
     record <- parse_cli_json(result, interpreter$python,
-                             expected_status = c(0L, 1L), parser = parse_record)
+                             expected_status = c(0L, 1L, if (verify) 4L),
+                             parser = parse_record)
     via <- "subprocess"
   }
   mismatch <- if (interpreter$started) env_mismatch() else empty_env_mismatch()
@@ -88,7 +121,40 @@ parse_record <- function(json) {
   )
   record$locked_by <- as.character(unlist(record$locked_by))
   record$problems <- problems_frame(record$problems)
+  if (is.list(record$verify)) {
+    # character whatever their length (jsonlite leaves [] a list)
+    for (field in c("devices", "stderr_tail")) {
+      if (!is.null(record$verify[[field]])) {
+        record$verify[[field]] <- as.character(unlist(record$verify[[field]]))
+      }
+    }
+  }
   record
+}
+
+check_timeout_arg <- function(x, arg = "timeout", call = rlang::caller_env()) {
+  if (!is.numeric(x) || is.factor(x) || length(x) != 1 || is.na(x) ||
+      !is.finite(x) || x <= 0) {
+    what <- if (is.numeric(x) && length(x) == 1 && !is.factor(x)) {
+      sprintf("It is %s", format(x))
+    } else {
+      sprintf("It is %s", describe_type(x))
+    }
+    kb_abort(
+      c(
+        "{.arg {arg}} must be a single positive number of seconds.",
+        x = "{what}."
+      ),
+      class = "kbackend_error_bad_argument",
+      call = call
+    )
+  }
+  invisible(x)
+}
+
+# Seconds as the CLI's --timeout reads them (a Python float).
+format_seconds <- function(x) {
+  format(as.double(x), digits = 15, scientific = FALSE, trim = TRUE)
 }
 
 problems_frame <- function(problems) {

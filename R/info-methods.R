@@ -137,6 +137,8 @@ format.kbackend_info <- function(x, ...) {
     lines <- c(lines, bullet("Variables", paste0(names(vars), "=", shown, collapse = ", ")))
   }
 
+  lines <- c(lines, format_verify(x$verify, x, bullet, indent))
+
   problems <- x$problems
   if (is.data.frame(problems) && nrow(problems)) {
     lines <- c(lines, cli::style_bold(sprintf("Problems (%d):", nrow(problems))))
@@ -148,6 +150,54 @@ format.kbackend_info <- function(x, ...) {
     }
   } else {
     lines <- c(lines, paste0(cli::col_green(cli::symbol$tick), " No problems found."))
+  }
+  lines
+}
+
+# The verify block of format(): what Keras said in the child process, the
+# verdict (loud when it disagrees: that is a kbackend bug), import time,
+# memory and devices.
+format_verify <- function(v, x, bullet, indent) {
+  if (!is.list(v)) {
+    return(character())
+  }
+  status <- v$status %||% "?"
+  if (identical(status, "not-run")) {
+    return(bullet("Verify", paste0("not run: ", v$reason %||% "?")))
+  }
+  lines <- bullet("Verify", "Keras imported in a child process")
+  says <- if (identical(status, "ok")) {
+    cli::style_bold(v$backend %||% "?")
+  } else {
+    paste0(status, ": ", v$error %||% "?")
+  }
+  lines <- c(lines, indent(paste0("Keras says: ", says)))
+  predicted <- if (identical(x$status, "ok")) {
+    x$backend %||% "no backend"
+  } else {
+    paste0("import fails: ", x$error %||% "?")
+  }
+  lines <- c(lines, indent(if (isTRUE(v$agrees)) {
+    paste0(cli::col_green(cli::symbol$tick), " AGREES with the prediction (", predicted, ")")
+  } else {
+    cli::col_red(cli::style_bold(paste0(
+      cli::symbol$cross, " DISAGREES with the prediction (", predicted, "): ",
+      "this is a kbackend bug. Trust what Keras says, and please report it."
+    )))
+  }))
+  if (!is.null(v$import_seconds)) {
+    lines <- c(lines, indent(paste0(
+      "Import: ", sprintf("%.2f s", v$import_seconds),
+      if (!is.null(v$peak_memory_mb)) paste0(", peak memory ", v$peak_memory_mb, " MiB")
+    )))
+  }
+  if (!is.null(v$devices) || !is.null(v$devices_error)) {
+    devices <- if (length(v$devices)) paste(v$devices, collapse = ", ") else v$devices_error %||% "none"
+    lines <- c(lines, indent(paste0("Devices: ", devices)))
+  }
+  tail_err <- v$stderr_tail
+  if (length(tail_err)) {
+    lines <- c(lines, indent(cli::col_grey(paste0("stderr | ", tail_err))))
   }
   lines
 }

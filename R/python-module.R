@@ -27,7 +27,8 @@ cli_bootstrap <- paste(
 )
 
 # Run `<python> -c <bootstrap> <path> ARGS` with R's current environment and
-# working directory. Returns list(status, stdout, stderr).
+# working directory, for at most `timeout` seconds. Returns list(status,
+# stdout, stderr).
 #
 # Like reticulate does for its own Python subprocesses and before it embeds
 # Python, the interpreter's folder goes first on PATH and, on Linux, its
@@ -36,10 +37,9 @@ cli_bootstrap <- paste(
 # python linked against a shared libpython (pyenv, ...) would otherwise load
 # the system's libpython of the same name -- another Python than the one
 # reticulate embeds (seen here: pyenv 3.11.7 ran as Debian's 3.11.2).
-run_kbackend_cli <- function(python, args) {
+run_kbackend_cli <- function(python, args, timeout = cli_timeout()) {
   stderr_file <- tempfile("kbackend-stderr-")
   on.exit(unlink(stderr_file), add = TRUE)
-  timeout <- getOption("kbackend.timeout", 120)
   withr::local_envvar(python_subprocess_env(python))
   out <- tryCatch(
     suppressWarnings(system2(
@@ -61,6 +61,13 @@ run_kbackend_cli <- function(python, args) {
     stdout = paste(out, collapse = "\n"),
     stderr = err
   )
+}
+
+# R's own limit on one CLI run (option kbackend.timeout, default 120 s). A
+# verify run gets its import time limit on top: the module stops the import
+# itself at that limit and reports it, so R's limit is never the one hit.
+cli_timeout <- function() {
+  getOption("kbackend.timeout", 120)
 }
 
 python_subprocess_env <- function(python) {

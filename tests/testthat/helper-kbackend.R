@@ -90,3 +90,27 @@ write_keras_json <- function(home, content) {
   writeLines(content, path)
   path
 }
+
+# A fake `keras` package in a new folder under `root` (put the folder on
+# PYTHONPATH): it shadows the real Keras on import, while kbackend still
+# predicts from the real Keras's package metadata -- which is how the verify
+# tests make real-looking Keras contradict the prediction, or hang.
+fake_keras <- function(root, body) {
+  dir <- file.path(root, "fakekeras")
+  dir.create(file.path(dir, "keras"), recursive = TRUE)
+  writeLines(body, file.path(dir, "keras", "__init__.py"))
+  dir
+}
+
+# Every path under `root` (files, folders, hidden ones) with its MD5, or
+# "<dir>": equal digests mean the tree is byte-for-byte the same.
+tree_digest <- function(root) {
+  paths <- list.files(root, recursive = TRUE, all.files = TRUE,
+                      include.dirs = TRUE, no.. = TRUE)
+  paths <- sort(paths)
+  full <- file.path(root, paths)
+  stats::setNames(
+    ifelse(dir.exists(full), "<dir>", unname(tools::md5sum(full))),
+    paths
+  )
+}

@@ -1,6 +1,6 @@
 # A report as backend_info() builds it, from a fixed record.
 fake_info <- function(backend = "jax", status = "ok", problems = "[]",
-                      locked_by = "[]", started = FALSE) {
+                      locked_by = "[]", started = FALSE, verify = "null") {
   json <- sprintf('{
     "kbackend_version": "0.1.0", "backend": %s, "status": "%s",
     "error": %s, "source": "environment",
@@ -16,10 +16,10 @@ fake_info <- function(backend = "jax", status = "ok", problems = "[]",
                  "status": "ok", "error": null, "reason": "r"},
     "variables": {"KERAS_BACKEND": "jax"},
     "python": {"executable": "/venv/bin/python", "version": "3.11.7", "implementation": "cpython"},
-    "problems": %s}',
+    "problems": %s, "verify": %s}',
     if (is.null(backend)) "null" else sprintf('"%s"', backend), status,
     if (status == "ok") "null" else '"ValueError: Unable to import backend : x"',
-    if (locked_by == "[]") "false" else "true", locked_by, problems
+    if (locked_by == "[]") "false" else "true", locked_by, problems, verify
   )
   record <- parse_record(json)
   record$r <- list(
@@ -89,4 +89,71 @@ test_that("as.data.frame() lists installed packages with the selected backend", 
   expect_equal(df$selected, c(FALSE, FALSE, TRUE, FALSE))
   none <- as.data.frame(fake_info(backend = NULL))
   expect_false(any(none$selected))
+})
+
+# What the module puts in `verify` (and a kbackend-bug problem on mismatch).
+verify_json <- function(status = "ok", backend = "jax", agrees = TRUE,
+                        devices = '["cpu:0"]', stderr_tail = "[]", error = "null") {
+  sprintf(
+    '{"status": "%s", "backend": %s, "error": %s, "devices": %s,
+      "devices_error": null, "version": "3.15.1", "import_seconds": 4.032,
+      "peak_memory_mb": 216.2, "wall_seconds": 4.996, "stderr_tail": %s,
+      "timeout_seconds": 120.0, "agrees": %s}',
+    status, if (is.null(backend)) "null" else sprintf('"%s"', backend), error,
+    devices, stderr_tail, tolower(agrees)
+  )
+}
+
+bug_problem <- paste0(
+  '[{"code": "kbackend-bug", "message": "kbackend\'s prediction disagrees with real Keras. ',
+  'Predicted: {\\"backend\\": \\"jax\\"}. Keras: {\\"backend\\": \\"numpy\\"}.", ',
+  '"fix": "Trust the verified result."}]'
+)
+
+test_that("parse_record() keeps verify's devices and stderr_tail character", {
+  info <- fake_info(verify = verify_json(devices = "[]", stderr_tail = '["a", "b"]'))
+  expect_identical(info$verify$devices, character())
+  expect_identical(info$verify$stderr_tail, c("a", "b"))
+  expect_true(info$verify$agrees)
+  expect_null(fake_info()$verify)
+  expect_null(fake_info(verify = verify_json(status = "error", devices = "null"))$verify$devices)
+})
+
+test_that("format() shows what Keras said when it agrees", {
+  withr::local_options(cli.num_colors = 1)
+  text <- paste(format(fake_info(verify = verify_json())), collapse = "\n")
+  expect_match(text, "Verify: Keras imported in a child process", fixed = TRUE)
+  expect_match(text, "Keras says: jax", fixed = TRUE)
+  expect_match(text, "AGREES with the prediction (jax)", fixed = TRUE)
+  expect_match(text, "Import: 4.03 s, peak memory 216.2 MiB", fixed = TRUE)
+  expect_match(text, "Devices: cpu:0", fixed = TRUE)
+  expect_false(grepl("DISAGREES", text, fixed = TRUE))
+  expect_false(grepl("Verify", paste(format(fake_info()), collapse = "\n"), fixed = TRUE))
+})
+
+test_that("format() says DISAGREES loudly, and shows timeouts and not-run", {
+  withr::local_options(cli.num_colors = 256)
+  info <- fake_info(verify = verify_json(backend = "numpy", agrees = FALSE), problems = bug_problem)
+  lines <- format(info)
+  loud <- grep("DISAGREES", lines, value = TRUE)
+  expect_length(loud, 1L)
+  expect_true(cli::ansi_has_any(loud))  # red and bold when the console has colours
+  plain <- cli::ansi_strip(paste(lines, collapse = "\n"))
+  expect_match(plain, "Keras says: numpy", fixed = TRUE)
+  expect_match(plain, "DISAGREES with the prediction (jax): this is a kbackend bug", fixed = TRUE)
+  expect_match(plain, "Problems (1):", fixed = TRUE)
+
+  hang <- fake_info(verify = verify_json(
+    status = "timeout", backend = NULL, agrees = FALSE, devices = "null",
+    error = '"no answer within 2 s; the import was stopped"', stderr_tail = '["stuck here"]'
+  ))
+  plain <- cli::ansi_strip(paste(format(hang), collapse = "\n"))
+  expect_match(plain, "Keras says: timeout: no answer within 2 s", fixed = TRUE)
+  expect_match(plain, "DISAGREES", fixed = TRUE)
+  expect_match(plain, "stderr | stuck here", fixed = TRUE)
+
+  not_run <- fake_info(verify = '{"status": "not-run", "agrees": null, "reason": "Keras is already imported"}')
+  plain <- cli::ansi_strip(paste(format(not_run), collapse = "\n"))
+  expect_match(plain, "Verify: not run: Keras is already imported", fixed = TRUE)
+  expect_false(grepl("AGREES", plain, fixed = TRUE))
 })
