@@ -29,6 +29,7 @@
 #' }
 #' @export
 local_keras_backend <- function(backend, .local_envir = parent.frame()) {
+  check_backend_arg(backend)
   started_before <- python_started()
   python_before <- if (started_before) python_getenv("KERAS_BACKEND") else NA_character_
   previous <- use_keras_backend(backend)

@@ -93,10 +93,12 @@ ask_cli_use <- function(python, args, backend, call = rlang::caller_env()) {
   answer
 }
 
-# A backend name is one token: letters, digits, "_" and "." (a Keras 2
+# A backend name is one token: ASCII letters, digits, "_" and "." (a Keras 2
 # custom backend is a module name). No whitespace, quotes or shell
-# metacharacters ever reach a command line.
-backend_name_pattern <- "^[A-Za-z_][A-Za-z0-9_.]*$"
+# metacharacters ever reach a command line. Matched with perl = TRUE, whose
+# ranges are code points in every locale; \z, unlike $, does not match
+# before a final newline.
+backend_name_pattern <- "\\A[A-Za-z_][A-Za-z0-9_.]*\\z"
 
 check_backend_arg <- function(backend, arg = "backend", call = rlang::caller_env()) {
   problem <- if (is.null(backend)) {
@@ -109,7 +111,7 @@ check_backend_arg <- function(backend, arg = "backend", call = rlang::caller_env
     "it is NA"
   } else if (!nzchar(backend)) {
     "it is the empty string"
-  } else if (!grepl(backend_name_pattern, backend)) {
+  } else if (!grepl(backend_name_pattern, backend, perl = TRUE)) {
     sprintf(
       "%s is not a backend name (letters, digits, \"_\" and \".\" only)",
       encodeString(backend, quote = "\"")

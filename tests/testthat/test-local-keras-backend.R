@@ -92,8 +92,3 @@ test_that("a refused backend leaves nothing to restore", {
   expect_true("kbackend_error_invalid_backend" %in% res$e)
   expect_equal(res$r, "tensorflow")
 })
-
-test_that("local_keras_backend() validates its argument", {
-  expect_error(local_keras_backend(NA), class = "kbackend_error_bad_argument")
-  expect_error(with_keras_backend("", 1), class = "kbackend_error_bad_argument")
-})

@@ -1,30 +1,108 @@
-test_that("bad arguments are refused before anything happens", {
-  local_clean_env()
+# Every bad `backend` argument, through every function that takes one, with
+# Python not started and then started (issue 5, item 6): each call must
+# raise kbackend_error_bad_argument, and afterwards R's whole environment,
+# Python's os.environ, the working directory and HOME must be as they were
+# -- no shell ever saw the text (a marker file would show it).
+test_that("bad backend arguments: classed errors everywhere, nothing changed, nothing run", {
+  home <- local_clean_env()
   withr::local_envvar(KERAS_BACKEND = "sentinel")
-  bad <- list(
-    NA, NA_character_, NULL, character(), c("jax", "torch"), 1, 1L, TRUE,
-    "", " ", " jax", "jax ", "ja x", "jax\n", "jax;rm -rf ~", "$(touch x)",
-    "`x`", "jax|cat", "'jax'", "\"jax\"", "../jax", "-jax", "--persist",
-    factor("jax"), list("jax")
-  )
-  for (backend in bad) {
-    expect_error(use_keras_backend(backend), class = "kbackend_error_bad_argument")
-    expect_error(check_keras_backend(backend), class = "kbackend_error_bad_argument")
+  res <- in_fresh_r(function() {
+    bad <- list(
+      NA, NA_character_, NULL, character(), c("jax", "torch"), c(a = "jax", b = "jax"),
+      1, 1L, TRUE, 0i, "", " ", "\t", " jax", "jax ", "ja x", "jax\n", "jax\r", "jax\t",
+      "jax; rm -rf /", "jax;touch marker-semicolon", "$(touch marker-dollar)",
+      "`touch marker-backtick`", "jax && touch marker-and", "jax|touch marker-pipe",
+      "jax > marker-redirect", "jax\ntouch marker-newline", "${HOME}", "~", "*",
+      "'jax'", "\"jax\"", "../jax", "/jax", "-jax", "--persist", "j\u00e4x", "\u0458ax",
+      factor("jax"), list("jax"), as.name("jax"), function() "jax"
+    )
+    calls <- list(
+      use = function(b) kbackend::use_keras_backend(b),
+      check = function(b) kbackend::check_keras_backend(b),
+      local = function(b) {
+        f <- function() {
+          kbackend::local_keras_backend(b)
+          "not reached"
+        }
+        f()
+      },
+      with = function(b) kbackend::with_keras_backend(b, "not reached")
+    )
+    run_all <- function() {
+      wrong <- character()
+      for (b in bad) {
+        for (name in names(calls)) {
+          cls <- tryCatch({
+            calls[[name]](b)
+            "no error"
+          }, error = function(e) class(e))
+          if (!all(c("kbackend_error_bad_argument", "kbackend_error") %in% cls)) {
+            wrong <- c(wrong, sprintf("%s(%s): %s", name, paste(deparse(b), collapse = " "),
+                                      paste(cls, collapse = "/")))
+          }
+        }
+      }
+      wrong
+    }
+    python_environ <- function() reticulate::py_eval("dict(__import__('os').environ)")
+
+    r_env <- Sys.getenv()
+    not_started <- run_all()
+    reticulate_loaded <- isNamespaceLoaded("reticulate")
+    r_env_same_not_started <- identical(Sys.getenv(), r_env)
+
+    reticulate::py_config()
+    r_env <- Sys.getenv()
+    py_env <- python_environ()
+    started <- run_all()
+    list(
+      calls = length(bad) * length(calls),
+      not_started = not_started,
+      reticulate_loaded = reticulate_loaded,
+      r_env_same_not_started = r_env_same_not_started,
+      started = started,
+      r_env_same_started = identical(Sys.getenv(), r_env),
+      py_env_same = identical(python_environ(), py_env),
+      py_backend = python_environ()$KERAS_BACKEND,
+      wd = getwd()
+    )
+  })
+  expect_equal(res$calls, 42L * 4L)
+  expect_equal(res$not_started, character())
+  expect_equal(res$started, character())
+  expect_false(res$reticulate_loaded)  # refused before even looking for Python
+  expect_true(res$r_env_same_not_started)
+  expect_true(res$r_env_same_started)
+  expect_true(res$py_env_same)
+  expect_equal(res$py_backend, "sentinel")
+  expect_equal(Sys.getenv("KERAS_BACKEND"), "sentinel")
+  markers <- function() {
+    list.files(c(res$wd, home), pattern = "^marker", recursive = TRUE, all.files = TRUE)
   }
+  expect_equal(markers(), character())
+  # control: the same text given to a shell in that folder does leave a mark
+  withr::with_dir(res$wd, system2("sh", c("-c", shQuote("echo $(touch marker-control)")),
+                                  stdout = FALSE))
+  expect_equal(markers(), "marker-control")
+  expect_false(file.exists(file.path(home, ".keras")))
+})
+
+test_that("argument errors say what is wrong", {
+  expect_match(conditionMessage(expect_error(use_keras_backend(c("jax", "torch")),
+                                             class = "kbackend_error")), "length 2")
+  expect_match(conditionMessage(expect_error(check_keras_backend(NA_character_))), "it is NA")
+  expect_match(conditionMessage(expect_error(check_keras_backend(NULL))), "it is NULL")
+  expect_match(conditionMessage(expect_error(check_keras_backend(""))), "empty string")
+  expect_match(conditionMessage(expect_error(check_keras_backend(1))), "a number")
+  # the offending text is shown escaped, never interpreted
+  expect_match(conditionMessage(expect_error(check_keras_backend("jax\n$(x)"))),
+               '"jax\\n$(x)" is not a backend name', fixed = TRUE)
   for (persist in list(NA, NULL, "yes", c(TRUE, FALSE), 1)) {
     expect_error(
       use_keras_backend("jax", persist = persist),
       class = "kbackend_error_bad_argument"
     )
   }
-  err <- expect_error(use_keras_backend(c("jax", "torch")))
-  expect_s3_class(err, "kbackend_error")
-  expect_match(conditionMessage(err), "length 2")
-  expect_equal(Sys.getenv("KERAS_BACKEND"), "sentinel")
-  expect_false(file.exists("x"))
-  # none of this started Python (or even loaded reticulate)
-  expect_false(isNamespaceLoaded("reticulate") &&
-                 reticulate::py_available(initialize = FALSE))
 })
 
 test_that("before Python starts: validates in a subprocess, sets R, starts nothing", {
