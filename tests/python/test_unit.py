@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"
 sys.path.insert(0, HERE)
 
 import kbackend  # noqa: E402
-from kbackend import cli, custom, discovery, keras_json, live, rules, setting  # noqa: E402
+from kbackend import cli, custom, discovery, keras_json, live, report, rules, setting  # noqa: E402
 from fakes import Sandbox, environ, isolated_path, make_site  # noqa: E402
 
 KERAS3 = {"keras": "3.15.1", "tensorflow": "2.21.0", "jax": "0.10.2", "numpy": "2.4.0"}
@@ -323,7 +323,7 @@ class Record(unittest.TestCase):
 
     def test_report_renders(self):
         with installed(KERAS3, KERAS_BACKEND="torch"):
-            text = kbackend.report.format_report(kbackend.backend_info())
+            text = report.format_report(kbackend.backend_info())
         self.assertIn("import keras would FAIL", text)
         self.assertIn("backend-not-installed", text)
         text.encode("ascii")
