@@ -147,3 +147,37 @@ def missing_entries(module: str, origin: str, locate: "Locate") -> "List[str]":
     if certain:
         return missing
     return [name for name in missing if not _occurs_anywhere(origin, name)]
+
+
+def unimportable_api(module: str, origin: str, locate: "Locate") -> "Optional[str]":
+    """The ImportError ``import keras`` raises after accepting a custom backend
+    that lacks part of the backend API, when that is certain; else None.
+
+    ``keras/backend/__init__.py`` (2.2-2.3) imports a fixed list of names
+    ``from .load_backend``, whose namespace is its own definitions plus the
+    custom module's, so a module with only ``placeholder``, ``variable`` and
+    ``function`` gets "cannot import name 'reset_uids' ...".
+    """
+    import ast
+    import sys
+
+    package = locate("keras.backend")
+    loader = locate("keras.backend.load_backend")
+    if not (package and loader and package.endswith(".py") and loader.endswith(".py")):
+        return None
+    provided, certain = bindings(module, origin, locate)
+    if not certain:
+        return None
+    own, _ = bindings("keras.backend.load_backend", loader, lambda _name: None)  # star imports: built-ins only
+    tree = _read_tree(package)
+    if tree is None:
+        return None
+    for node in tree.body:  # unconditional imports only: the trailing if-chain names built-in backends
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module == "load_backend":
+            for alias in node.names:
+                if alias.name != "*" and alias.name not in own and alias.name not in provided:
+                    if sys.version_info < (3, 7):
+                        return "ImportError: cannot import name {!r}".format(alias.name)
+                    return "ImportError: cannot import name {!r} from 'keras.backend.load_backend' ({})".format(
+                        alias.name, loader)
+    return None

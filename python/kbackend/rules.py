@@ -217,6 +217,10 @@ def _resolve_custom_backend(
     missing = custom.missing_entries(backend, origin, find_origin)
     if missing:
         return _fail(outcome, "ValueError: Invalid backend. Missing required entry : " + missing[0], "backend-invalid")
+    # Accepted; keras.backend then imports the rest of the backend API by name.
+    error = custom.unimportable_api(backend, origin, find_origin)
+    if error:
+        return _fail(outcome, error, "backend-invalid")
     return outcome
 
 
