@@ -2,11 +2,20 @@
 # tools/test-r.sh — test the R package.
 #
 #   1. check that man/ and NAMESPACE match the roxygen comments in R/
-#   2. R CMD build the package (inst/python/kbackend is dereferenced)
+#   2. R CMD build the package (inst/python/kbackend is dereferenced), which
+#      builds the vignette for real with the .venv Python (Keras 3 + JAX):
+#      the tarball must carry a vignette whose Python chunk said jax
 #   3. install the tarball into <repo>/.rlib and run the testthat suite
 #      against it (fails on any failure, error or skip)
 #   4. R CMD check --as-cran --no-manual on the tarball, in a temp dir: fails
-#      on any ERROR or WARNING, and on any NOTE but CRAN's new-submission one
+#      on any ERROR or WARNING, and on any NOTE but CRAN's new-submission one.
+#      It re-runs the vignette, with the .venv Python too.
+#
+# Steps 2 and 4 run with RETICULATE_PYTHON set to the .venv python and a
+# throwaway HOME and TMPDIR: the vignette imports Keras, which writes
+# ~/.keras/keras.json. Without RETICULATE_PYTHON (as on CRAN) the vignette
+# shows its code without running it; tests/testthat/test-vignette.R checks
+# both ways.
 #
 # Usage: tools/test-r.sh [--no-check]
 # Environment:
@@ -85,17 +94,26 @@ fi
 log "R CMD build"
 STAGE=$WORK/src/kbackend
 mkdir -p "$STAGE"
-for item in DESCRIPTION NAMESPACE LICENSE LICENSE.md README.md .Rbuildignore R man inst tests; do
+for item in DESCRIPTION NAMESPACE LICENSE LICENSE.md README.md .Rbuildignore R man inst tests vignettes; do
   if [ -e "$ROOT/$item" ]; then cp -RL "$ROOT/$item" "$STAGE/"; fi
 done
 rm -rf "$STAGE/tests/python" "$STAGE/tests/testthat/_snaps"
 find "$STAGE" \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +
-(cd "$WORK" && R CMD build --no-build-vignettes "$STAGE" >build.log 2>&1) \
+# The environment the vignette runs in, for R CMD build and R CMD check.
+mkdir -p "$WORK/home" "$WORK/tmp"
+vignette_env=(HOME="$WORK/home" TMPDIR="$WORK/tmp" RETICULATE_PYTHON="$KBACKEND_TEST_VENV")
+(cd "$WORK" && env "${vignette_env[@]}" R CMD build "$STAGE" >build.log 2>&1) \
   || { cat "$WORK/build.log"; die "R CMD build failed"; }
 TARBALL=$(ls "$WORK"/kbackend_*.tar.gz)
 tar -tzf "$TARBALL" >"$WORK/tarball.txt"
 grep -q '^kbackend/inst/python/kbackend/cli.py$' "$WORK/tarball.txt" \
   || die "the tarball does not carry inst/python/kbackend/cli.py"
+for f in kbackend.Rmd kbackend.R kbackend.html; do
+  grep -q "^kbackend/inst/doc/$f\$" "$WORK/tarball.txt" \
+    || die "the tarball does not carry the built vignette (inst/doc/$f)"
+done
+tar -xzOf "$TARBALL" kbackend/inst/doc/kbackend.html | grep -q '#&gt; jax' \
+  || die "the vignette in the tarball was built without running its Python chunk"
 if grep -E '^kbackend/(python|tools|benchmarks|\.)|__pycache__|\.pyc$' "$WORK/tarball.txt"; then
   die "the tarball carries files that are not part of the R package"
 fi
@@ -142,7 +160,8 @@ export _R_CHECK_CRAN_INCOMING_REMOTE_=false   # offline: no CRAN database
 export _R_CHECK_FUTURE_FILE_TIMESTAMPS_=false # offline: no time server
 export _R_CHECK_CRAN_INCOMING_USE_ASPELL_=false
 status=0
-(cd "$WORK" && env -u R_LIBS R CMD check --as-cran --no-manual "$TARBALL" >check.out 2>&1) || status=$?
+rm -rf "$WORK/home" "$WORK/tmp" && mkdir -p "$WORK/home" "$WORK/tmp"
+(cd "$WORK" && env -u R_LIBS "${vignette_env[@]}" R CMD check --as-cran --no-manual "$TARBALL" >check.out 2>&1) || status=$?
 LOG=$WORK/kbackend.Rcheck/00check.log
 [ -f "$LOG" ] || { cat "$WORK/check.out"; die "R CMD check produced no log"; }
 
