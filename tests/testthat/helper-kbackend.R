@@ -109,8 +109,8 @@ tree_digest <- function(root) {
                       include.dirs = TRUE, no.. = TRUE)
   paths <- sort(paths)
   full <- file.path(root, paths)
-  stats::setNames(
-    ifelse(dir.exists(full), "<dir>", unname(tools::md5sum(full))),
-    paths
-  )
+  is_dir <- dir.exists(full)
+  digest <- rep("<dir>", length(paths))
+  digest[!is_dir] <- unname(tools::md5sum(full[!is_dir]))
+  stats::setNames(digest, paths)
 }

@@ -132,9 +132,9 @@ test_that("format() shows what Keras said when it agrees", {
 })
 
 test_that("format() says DISAGREES loudly, and shows timeouts and not-run", {
-  withr::local_options(cli.num_colors = 256)
   info <- fake_info(verify = verify_json(backend = "numpy", agrees = FALSE), problems = bug_problem)
-  lines <- format(info)
+  # (colours only here: set for the whole test they would colour the reporter's output too)
+  lines <- withr::with_options(list(cli.num_colors = 256), format(info))
   loud <- grep("DISAGREES", lines, value = TRUE)
   expect_length(loud, 1L)
   expect_true(cli::ansi_has_any(loud))  # red and bold when the console has colours
