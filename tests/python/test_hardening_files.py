@@ -220,7 +220,7 @@ def test_kill_9_during_persist_never_corrupts(tmp_path):
           "every kill".format(kills, elapsed, left_behind))
     assert kills >= 100
     # The kills really landed inside persist_backend's write, not only between calls.
-    assert left_behind >= 10, left_behind
+    assert left_behind >= 5, left_behind
 
 
 # ---------------------------------------------------------------- item 5: permissions and odd files
