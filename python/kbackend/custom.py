@@ -140,6 +140,15 @@ def missing_entries(module: str, origin: str, locate: "Locate") -> "List[str]":
     An empty list means "looks like a backend" or "cannot tell": only
     failures that are certain are predicted.
     """
+    import sys
+
+    loaded = sys.modules.get(module)
+    if loaded is not None:
+        # Already imported here (sys, os.path, ...): Keras would get this very
+        # module object, so its namespace is the answer, and nothing runs.
+        return [name for name in REQUIRED if name not in vars(loaded)]
+    if origin in ("built-in", "frozen"):
+        return list(REQUIRED)
     if not origin.endswith(".py"):
         return [name for name in REQUIRED if not _occurs_anywhere(origin, name)]
     bound, certain = bindings(module, origin, locate)

@@ -70,8 +70,12 @@ def _has_module_factory(libs: "Dict[str, Dict[str, Optional[str]]]"):
 
 
 def _custom_origin(name: str) -> "Optional[str]":
+    """Where a custom backend module lives: a path, or "built-in"/"frozen"
+    for modules without a file; None when it cannot be found."""
     spec = discovery.find_spec_without_import(name)
-    return discovery.module_location(spec) if spec is not None else None
+    if spec is None:
+        return None
+    return discovery.module_location(spec) or spec.origin or "namespace"
 
 
 def predict(flavour: "Optional[str]", version: "Optional[str]", environ: "Dict[str, str]",

@@ -240,6 +240,14 @@ class Keras2Rules(unittest.TestCase):
             outcome = self.resolve({"KERAS_BACKEND": "mine"}, origin=path)
             self.assertEqual(outcome["error"], "ValueError: Invalid backend. Missing required entry : function")
 
+    def test_loaded_and_builtin_modules_are_judged_without_running(self):
+        self.assertEqual(custom.missing_entries("sys", "built-in", lambda name: None), list(custom.REQUIRED))
+        self.assertEqual(custom.missing_entries("_no_such_builtin", "built-in", lambda name: None),
+                         list(custom.REQUIRED))
+        outcome = rules.resolve_keras2_multi((2, 3, 1), {"KERAS_BACKEND": "sys"}, _config(None),
+                                             lambda n: True, lambda name: "built-in")
+        self.assertEqual(outcome["error"], "ValueError: Invalid backend. Missing required entry : placeholder")
+
     def test_star_imports_are_followed(self):
         with Sandbox() as box:
             base = os.path.join(box.root, "base.py")
