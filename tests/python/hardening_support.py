@@ -372,7 +372,9 @@ def replay(cases_path, baseline_path, out_path):
         # Warm up: lazily imported modules (``ast`` for Keras 2 custom
         # backends, the CLI's report, codecs) are not imported by input.
         warm_up()
-        warm = {"env": {"KERAS_BACKEND": "os"}, "home": SAFE_HOMES[0], "config": None, "decoy": None}
+        # colorsys: a module on disk that nothing has imported, so kbackend
+        # parses it (and loads ast) here rather than in the first real case.
+        warm = {"env": {"KERAS_BACKEND": "colorsys"}, "home": SAFE_HOMES[0], "config": None, "decoy": None}
         with applied(materialize(warm, root)):
             exercise(kbackend, baseline)
         clear_directory(root)
