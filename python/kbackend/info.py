@@ -102,7 +102,8 @@ _KERAS_CANNOT_BE_IMPORTED = "ImportError: Keras cannot be imported. Check that i
 
 
 def _tf_keras_route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]",
-                    keras: "Dict[str, Any]", prediction: "Dict[str, Any]") -> "Dict[str, Any]":
+                    keras: "Dict[str, Any]", prediction: "Dict[str, Any]",
+                    config: "Dict[str, Any]") -> "Dict[str, Any]":
     """What ``tf.keras`` resolves to on first attribute access, and why.
 
     ``import tensorflow`` itself already matters: TensorFlow's internal copy of
@@ -119,7 +120,7 @@ def _tf_keras_route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Option
         return route
     parsed = discovery.version_tuple(tf_version) or (2, 99)
     has_module = _has_module_factory(libs)
-    internal = _tf_internal_keras(environ, libs)
+    internal = _tf_internal_keras(environ, libs, config)
     legacy_value = environ.get("TF_USE_LEGACY_KERAS")
     if parsed < (2, 6) or (parsed < (2, 15) and keras["version"] is None):
         # The bundled Keras's version depends on TF2 behaviour at run time
@@ -154,12 +155,15 @@ def _tf_keras_route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Option
     return route
 
 
-def _tf_internal_keras(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]") -> "Dict[str, Any]":
+def _tf_internal_keras(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]",
+                       config: "Dict[str, Any]") -> "Dict[str, Any]":
     """``import tensorflow`` loads tensorflow.python.keras, which reads keras.json
     like TensorFlow-only Keras 2: no /tmp fallback, bare asserts."""
     home = keras_json.keras_dir(environ, tmp_fallback=False)
     path = keras_json.config_path(home["dir"])
-    outcome = rules.resolve_keras2_tensorflow((2, 15), environ, keras_json.read_config(path),
+    # Usually the file Keras itself reads, already read once: reuse it.
+    internal_config = config if config["path"] == path else keras_json.read_config(path)
+    outcome = rules.resolve_keras2_tensorflow((2, 15), environ, internal_config,
                                               _has_module_factory(libs))
     outcome["path"] = path
     return outcome
@@ -366,7 +370,7 @@ def collect(environ: "Optional[Dict[str, str]]" = None) -> "Dict[str, Any]":
         "problems": [],
         "verify": None,
     }  # type: Dict[str, Any]
-    record["tf_keras"] = _tf_keras_route(environ, libs, keras, outcome)
+    record["tf_keras"] = _tf_keras_route(environ, libs, keras, outcome, config)
     record["problems"] = _problems(record, environ, would_be)
     return record
 

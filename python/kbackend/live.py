@@ -52,8 +52,3 @@ def live_keras(modules: "Optional[Mapping[str, Any]]" = None) -> "Dict[str, Any]
         return {"locked": True, "backend": "tensorflow", "module": "keras", "locked_by": importers}
     return {"locked": False, "backend": None, "module": None, "locked_by": importers}
 
-
-def loaded(names: "List[str]", modules: "Optional[Mapping[str, Any]]" = None) -> "List[str]":
-    """Which of ``names`` are present in ``sys.modules``."""
-    modules = sys.modules if modules is None else modules
-    return [name for name in names if modules.get(name) is not None]
