@@ -22,6 +22,15 @@ count() { # count PASSED FAILED: add to the tally
   passed=$((passed + $1)); failed=$((failed + $2))
 }
 
+# tally PATTERN last|sum: the number in the last match of PATTERN in $log,
+# or the sum over all matches; 0 when nothing matches. Never fails: under
+# pipefail a grep without a match would otherwise end the whole run when
+# every test passed.
+tally() {
+  { grep -Eo "$1" "$log" || true; } | { grep -Eo '[0-9]+' || true; } |
+    awk -v mode="$2" '{ if (mode == "sum") n += $1; else n = $1 } END { print n + 0 }'
+}
+
 run_unit() {
   for version in "${PYTHONS[@]}"; do
     py="$PYENV_ROOT/versions/$version/bin/python"
@@ -43,8 +52,8 @@ run_python() {
   HOME="$(mktemp -d)" .venv/bin/python -m pytest -p no:cacheprovider -n 2 -q -rfEs tests/python 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
   set -e
-  p=$(grep -Eo '[0-9]+ passed' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-  f=$(grep -Eo '[0-9]+ (failed|error|errors)' "$log" | awk '{s+=$1} END {print s+0}')
+  p=$(tally '[0-9]+ passed' last)
+  f=$(tally '[0-9]+ (failed|error|errors)' sum)
   [ "$status" -eq 0 ] || [ "$f" -gt 0 ] || f=1
   count "$p" "$f"
 }
@@ -55,8 +64,8 @@ run_r() {
   tools/test-r.sh 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
   set -e
-  p=$(grep -Eo 'PASS [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-  f=$(grep -Eo 'FAIL [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  p=$(tally 'PASS [0-9]+' last)
+  f=$(tally 'FAIL [0-9]+' last)
   [ "$status" -eq 0 ] || [ "$f" -gt 0 ] || f=1
   count "$p" "$f"
 }
