@@ -19,6 +19,11 @@ if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     Locate = Callable[[str], Optional[str]]
 
 REQUIRED = ("placeholder", "variable", "function")
+
+# Modules still running their own import when Keras imports the custom
+# backend: Python hands back the half-built module, which holds none of the
+# backend API yet, however complete its source looks.
+_MID_IMPORT = frozenset(("keras", "keras.backend", "keras.backend.load_backend"))
 _DYNAMIC_CALLS = {"exec", "globals", "vars", "setattr", "__import__"}
 _MAX_DEPTH = 6
 
@@ -142,6 +147,8 @@ def missing_entries(module: str, origin: str, locate: "Locate") -> "List[str]":
     """
     import sys
 
+    if module in _MID_IMPORT:
+        return list(REQUIRED)
     loaded = sys.modules.get(module)
     if loaded is not None:
         # Already imported here (sys, os.path, ...): Keras would get this very
