@@ -14,7 +14,7 @@ compiled files: a name that occurs nowhere cannot be defined.
 import os
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Callable, List, Optional, Set, Tuple
+    from typing import Callable, Iterable, Optional, Set, Tuple
 
     Locate = Callable[[str], Optional[str]]
 
@@ -139,30 +139,35 @@ def _occurs_anywhere(origin: str, name: str) -> bool:
     return False
 
 
-def missing_entries(module: str, origin: str, locate: "Locate") -> "List[str]":
-    """Required entries the module will not have, in Keras's checking order.
-
-    An empty list means "looks like a backend" or "cannot tell": only
-    failures that are certain are predicted.
+def first_missing_entry(module: str, origin: str, locate: "Locate") -> "Optional[str]":
+    """The required entry Keras will report missing (it checks them in order
+    and stops at the first), or None for "looks like a backend" or "cannot
+    tell": only failures that are certain are predicted.
     """
     import sys
 
     if module in _MID_IMPORT:
-        return list(REQUIRED)
+        return REQUIRED[0]
     loaded = sys.modules.get(module)
     if loaded is not None:
         # Already imported here (sys, os.path, ...): Keras would get this very
         # module object, so its namespace is the answer, and nothing runs.
-        return [name for name in REQUIRED if name not in vars(loaded)]
+        return _first(name for name in REQUIRED if name not in vars(loaded))
     if origin in ("built-in", "frozen"):
-        return list(REQUIRED)
+        return REQUIRED[0]
     if not origin.endswith(".py"):
-        return [name for name in REQUIRED if not _occurs_anywhere(origin, name)]
+        return _first(name for name in REQUIRED if not _occurs_anywhere(origin, name))
     bound, certain = bindings(module, origin, locate)
-    missing = [name for name in REQUIRED if name not in bound]
+    missing = (name for name in REQUIRED if name not in bound)
     if certain:
-        return missing
-    return [name for name in missing if not _occurs_anywhere(origin, name)]
+        return _first(missing)
+    # Lazily: each look through the package's sources costs tens of
+    # milliseconds on a large package (numpy), and one answer is enough.
+    return _first(name for name in missing if not _occurs_anywhere(origin, name))
+
+
+def _first(names: "Iterable[str]") -> "Optional[str]":
+    return next(iter(names), None)
 
 
 def unimportable_api(module: str, origin: str, locate: "Locate") -> "Optional[str]":

@@ -214,9 +214,9 @@ def _resolve_custom_backend(
     if origin is None:
         return _fail(outcome, "ValueError: Unable to import backend : {}".format(backend), "backend-invalid")
     outcome["custom_module"] = origin
-    missing = custom.missing_entries(backend, origin, find_origin)
+    missing = custom.first_missing_entry(backend, origin, find_origin)
     if missing:
-        return _fail(outcome, "ValueError: Invalid backend. Missing required entry : " + missing[0], "backend-invalid")
+        return _fail(outcome, "ValueError: Invalid backend. Missing required entry : " + missing, "backend-invalid")
     # Accepted; keras.backend then imports the rest of the backend API by name.
     error = custom.unimportable_api(backend, origin, find_origin)
     if error:

@@ -236,14 +236,14 @@ class Keras2Rules(unittest.TestCase):
             path = os.path.join(box.root, "mine.py")
             with open(path, "w") as handle:
                 handle.write("import os\ndef placeholder(): pass\nif os:\n    variable = 1\n")
-            self.assertEqual(custom.missing_entries("mine", path, lambda name: None), ["function"])
+            self.assertEqual(custom.first_missing_entry("mine", path, lambda name: None), "function")
             outcome = self.resolve({"KERAS_BACKEND": "mine"}, origin=path)
             self.assertEqual(outcome["error"], "ValueError: Invalid backend. Missing required entry : function")
 
     def test_loaded_and_builtin_modules_are_judged_without_running(self):
-        self.assertEqual(custom.missing_entries("sys", "built-in", lambda name: None), list(custom.REQUIRED))
-        self.assertEqual(custom.missing_entries("_no_such_builtin", "built-in", lambda name: None),
-                         list(custom.REQUIRED))
+        self.assertEqual(custom.first_missing_entry("sys", "built-in", lambda name: None), "placeholder")
+        self.assertEqual(custom.first_missing_entry("_no_such_builtin", "built-in", lambda name: None),
+                         "placeholder")
         outcome = rules.resolve_keras2_multi((2, 3, 1), {"KERAS_BACKEND": "sys"}, _config(None),
                                              lambda n: True, lambda name: "built-in")
         self.assertEqual(outcome["error"], "ValueError: Invalid backend. Missing required entry : placeholder")
@@ -256,8 +256,8 @@ class Keras2Rules(unittest.TestCase):
             with open(source, "w") as handle:
                 handle.write("def placeholder(): pass\ndef variable(): pass\nfunction = None\n")
             for name in ("keras", "keras.backend", "keras.backend.load_backend"):
-                self.assertEqual(custom.missing_entries(name, source, lambda _: None), list(custom.REQUIRED))
-            self.assertEqual(custom.missing_entries("keras.backend.tensorflow_backend", source, lambda _: None), [])
+                self.assertEqual(custom.first_missing_entry(name, source, lambda _: None), "placeholder")
+            self.assertEqual(custom.first_missing_entry("keras.backend.tensorflow_backend", source, lambda _: None), None)
 
     def test_star_imports_are_followed(self):
         with Sandbox() as box:
@@ -268,8 +268,8 @@ class Keras2Rules(unittest.TestCase):
             with open(mine, "w") as handle:
                 handle.write("from base import *\n")
             locate = {"base": base}.get
-            self.assertEqual(custom.missing_entries("mine", mine, locate), [])
-            self.assertEqual(custom.missing_entries("mine", mine, lambda name: None), ["placeholder", "variable", "function"])
+            self.assertEqual(custom.first_missing_entry("mine", mine, locate), None)
+            self.assertEqual(custom.first_missing_entry("mine", mine, lambda name: None), "placeholder")
 
     def test_dynamic_code_falls_back_to_package_sources(self):
         with Sandbox() as box:
@@ -278,9 +278,13 @@ class Keras2Rules(unittest.TestCase):
             init = os.path.join(package, "__init__.py")
             with open(init, "w") as handle:
                 handle.write("exec('x = 1')\n")
-            with open(os.path.join(package, "sub", "impl.py"), "w") as handle:
+            impl = os.path.join(package, "sub", "impl.py")
+            with open(impl, "w") as handle:
+                handle.write("def placeholder(): pass\nvariable = 1\n")
+            self.assertEqual(custom.first_missing_entry("dyn", init, lambda name: None), "function")
+            with open(impl, "a") as handle:
                 handle.write("def function(): pass\n")
-            self.assertEqual(custom.missing_entries("dyn", init, lambda name: None), ["placeholder", "variable"])
+            self.assertIsNone(custom.first_missing_entry("dyn", init, lambda name: None))
 
 
 class LiveState(unittest.TestCase):
