@@ -22,13 +22,16 @@ count() { # count PASSED FAILED: add to the tally
   passed=$((passed + $1)); failed=$((failed + $2))
 }
 
-# tally PATTERN last|sum: the number in the last match of PATTERN in $log,
-# or the sum over all matches; 0 when nothing matches. Never fails: under
-# pipefail a grep without a match would otherwise end the whole run when
-# every test passed.
+# tally PATTERN last|sum: the first number in the last match of PATTERN in
+# $log, or the sum over all matches; 0 when nothing matches. Never fails:
+# under pipefail a grep without a match would otherwise end the whole run
+# when every test passed.
 tally() {
-  { grep -Eo "$1" "$log" || true; } | { grep -Eo '[0-9]+' || true; } |
-    awk -v mode="$2" '{ if (mode == "sum") n += $1; else n = $1 } END { print n + 0 }'
+  { grep -Eo "$1" "$log" || true; } |
+    awk -v mode="$2" 'match($0, /[0-9]+/) {
+      v = substr($0, RSTART, RLENGTH) + 0
+      if (mode == "sum") n += v; else n = v
+    } END { print n + 0 }'
 }
 
 run_unit() {
@@ -46,28 +49,31 @@ run_unit() {
   done
 }
 
-run_python() {
-  echo "== pytest in .venv (unit, differential, isolation)"
+# run_tallied PASS_PATTERN FAIL_PATTERN FAIL_MODE COMMAND...: run COMMAND,
+# showing its output, and add its own summary line's counts to the tally.
+# A non-zero exit with no failure counted still counts as one failure.
+run_tallied() {
+  local pass_pattern=$1 fail_pattern=$2 fail_mode=$3 status p f
+  shift 3
   set +e
-  HOME="$(mktemp -d)" .venv/bin/python -m pytest -p no:cacheprovider -n 2 -q -rfEs tests/python 2>&1 | tee "$log"
+  "$@" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
   set -e
-  p=$(tally '[0-9]+ passed' last)
-  f=$(tally '[0-9]+ (failed|error|errors)' sum)
+  p=$(tally "$pass_pattern" last)
+  f=$(tally "$fail_pattern" "$fail_mode")
   [ "$status" -eq 0 ] || [ "$f" -gt 0 ] || f=1
   count "$p" "$f"
 }
 
+run_python() {
+  echo "== pytest in .venv (unit, differential, isolation)"
+  run_tallied '[0-9]+ passed' '[0-9]+ (failed|error|errors)' sum \
+    env HOME="$(mktemp -d)" .venv/bin/python -m pytest -p no:cacheprovider -n 2 -q -rfEs tests/python
+}
+
 run_r() {
   echo "== R: testthat and R CMD check"
-  set +e
-  tools/test-r.sh 2>&1 | tee "$log"
-  status=${PIPESTATUS[0]}
-  set -e
-  p=$(tally 'PASS [0-9]+' last)
-  f=$(tally 'FAIL [0-9]+' last)
-  [ "$status" -eq 0 ] || [ "$f" -gt 0 ] || f=1
-  count "$p" "$f"
+  run_tallied 'testthat: [0-9]+ passed' '[0-9]+ failed, [0-9]+ skipped' last tools/test-r.sh
 }
 
 for suite in "${suites[@]}"; do
