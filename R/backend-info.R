@@ -132,26 +132,6 @@ parse_record <- function(json) {
   record
 }
 
-check_timeout_arg <- function(x, arg = "timeout", call = rlang::caller_env()) {
-  if (!is.numeric(x) || is.factor(x) || length(x) != 1 || is.na(x) ||
-      !is.finite(x) || x <= 0) {
-    what <- if (is.numeric(x) && length(x) == 1 && !is.factor(x)) {
-      sprintf("It is %s", format(x))
-    } else {
-      sprintf("It is %s", describe_type(x))
-    }
-    kb_abort(
-      c(
-        "{.arg {arg}} must be a single positive number of seconds.",
-        x = "{what}."
-      ),
-      class = "kbackend_error_bad_argument",
-      call = call
-    )
-  }
-  invisible(x)
-}
-
 # Seconds as the CLI's --timeout reads them (a Python float).
 format_seconds <- function(x) {
   format(as.double(x), digits = 15, scientific = FALSE, trim = TRUE)

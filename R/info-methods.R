@@ -30,9 +30,6 @@ format.kbackend_info <- function(x, ...) {
     paste0(cli::col_cyan(cli::symbol$bullet), " ", cli::style_bold(label), ": ", text)
   }
   indent <- function(text) paste0("  ", text)
-  value <- function(v, none = "none") {
-    if (is.null(v) || !length(v) || (length(v) == 1 && is.na(v))) none else paste(v, collapse = ", ")
-  }
 
   lines <- cli::rule(left = "Keras backend", right = paste("kbackend", x$kbackend_version %||% "?"))
 
@@ -40,8 +37,8 @@ format.kbackend_info <- function(x, ...) {
   ok <- identical(x$status, "ok")
   mark <- if (ok) cli::col_green(cli::symbol$tick) else cli::col_red(cli::symbol$cross)
   head <- paste0(
-    mark, " ", cli::style_bold(value(backend, "no backend")),
-    cli::col_grey(paste0(" (source: ", value(x$source, "unknown"), ")"))
+    mark, " ", cli::style_bold(text_or(backend, "no backend")),
+    cli::col_grey(paste0(" (source: ", text_or(x$source, "unknown"), ")"))
   )
   if (!ok) {
     head <- paste0(head, " ", cli::col_red("will not load"))
@@ -54,50 +51,29 @@ format.kbackend_info <- function(x, ...) {
     lines <- c(lines, indent(cli::col_red(x$error)))
   }
   if (isTRUE(x$locked)) {
-    lines <- c(lines, bullet("Locked", paste0(
-      "yes, Keras is loaded (", value(x$locked_by), "): the backend can no ",
-      "longer change in this process"
-    )))
+    lines <- c(lines, bullet("Locked", locked_text(x)))
   }
 
-  keras <- x$keras %||% list()
-  lines <- c(lines, bullet("Keras", if (isTRUE(keras$installed)) {
-    paste0(
-      value(keras$version, "?"),
-      if (!is.null(keras$flavour)) paste0(" (", keras$flavour, ")"),
-      if (!is.null(keras$path)) cli::col_grey(paste0(" ", keras$path))
-    )
-  } else {
-    "not installed"
-  }))
+  keras_path <- if (isTRUE(x$keras$installed)) x$keras$path
+  lines <- c(lines, bullet("Keras", paste0(
+    keras_text(x$keras),
+    if (!is.null(keras_path)) cli::col_grey(paste0(" ", keras_path))
+  )))
 
-  cf <- x$config_file %||% list()
-  file_state <- if (isTRUE(cf$exists)) {
-    paste0(
-      "exists",
-      if (isTRUE(cf$parses)) ", parses" else if (isFALSE(cf$parses)) ", does not parse",
-      if (!is.null(cf$backend)) paste0(", backend \"", cf$backend, "\"")
-    )
-  } else {
-    "does not exist"
-  }
   lines <- c(lines, bullet("keras.json", paste0(
-    value(x$config_path, "?"), cli::col_grey(paste0(" (", file_state, ")"))
+    text_or(x$config_path, "?"),
+    cli::col_grey(paste0(" (", config_state_text(x$config_file), ")"))
   )))
-  if (!is.null(cf$error)) {
-    lines <- c(lines, indent(cli::col_red(cf$error)))
+  if (!is.null(x$config_file$error)) {
+    lines <- c(lines, indent(cli::col_red(x$config_file$error)))
   }
 
-  py <- x$python %||% list()
+  lines <- c(lines, bullet("Python", python_text(x)))
   r <- x$r %||% list()
-  lines <- c(lines, bullet("Python", paste0(
-    value(py$executable %||% r$python, "?"),
-    if (!is.null(py$version)) paste0(" (", py$version, ")")
-  )))
   if (length(r)) {
     lines <- c(lines, indent(cli::col_grey(paste0(
-      "reticulate ", value(r$reticulate_version, "?"), ": chosen by ",
-      value(r$python_source, "?"), "; ",
+      "reticulate ", text_or(r$reticulate_version, "?"), ": chosen by ",
+      text_or(r$python_source, "?"), "; ",
       if (isTRUE(r$python_started)) {
         "Python has started, asked in-process"
       } else {
@@ -106,13 +82,9 @@ format.kbackend_info <- function(x, ...) {
     ))))
   }
 
-  tk <- x$tf_keras
-  if (!is.null(tk) && !is.null(tk$routes_to)) {
-    lines <- c(lines, bullet("tf.keras", paste0(
-      "routes to ", tk$routes_to,
-      if (!is.null(tk$version)) paste0(" ", tk$version),
-      if (!is.null(tk$backend)) paste0(" (backend ", tk$backend, ")")
-    )))
+  tf_keras <- tf_keras_text(x$tf_keras)
+  if (!is.null(tf_keras)) {
+    lines <- c(lines, bullet("tf.keras", tf_keras))
   }
 
   inst <- as.data.frame(x)
@@ -133,7 +105,7 @@ format.kbackend_info <- function(x, ...) {
 
   vars <- x$variables
   if (length(vars)) {
-    shown <- vapply(vars, function(v) value(v, ""), character(1))
+    shown <- vapply(vars, function(v) text_or(v, ""), character(1))
     lines <- c(lines, bullet("Variables", paste0(names(vars), "=", shown, collapse = ", ")))
   }
 
@@ -166,10 +138,9 @@ format_verify <- function(v, x, bullet, indent) {
     return(bullet("Verify", paste0("not run: ", v$reason %||% "?")))
   }
   lines <- bullet("Verify", "Keras imported in a child process")
-  says <- if (identical(status, "ok")) {
-    cli::style_bold(v$backend %||% "?")
-  } else {
-    paste0(status, ": ", v$error %||% "?")
+  says <- verify_says_text(v)
+  if (identical(status, "ok")) {
+    says <- cli::style_bold(says)
   }
   lines <- c(lines, indent(paste0("Keras says: ", says)))
   predicted <- if (identical(x$status, "ok")) {

@@ -27,9 +27,6 @@ knit_print.kbackend_info <- function(x, ...) {
 # The report as Markdown lines: a two-column pipe table (empty header, which
 # pandoc renders as a table without a header row), then the problems.
 markdown_lines <- function(x) {
-  none <- function(v, none = "none") {
-    if (is.null(v) || !length(v) || (length(v) == 1 && is.na(v))) none else paste(v, collapse = ", ")
-  }
   rows <- character()
   row <- function(label, cell) {
     rows <<- c(rows, sprintf("| %s | %s |", label, cell))
@@ -37,58 +34,36 @@ markdown_lines <- function(x) {
 
   ok <- identical(x$status, "ok")
   row("Backend", paste0(
-    "**", md_escape(none(x$backend, "no backend")), "**",
+    "**", md_escape(text_or(x$backend, "no backend")), "**",
     if (ok) " (ok)" else paste0(
       " **will not load**",
       if (!is.null(x$error)) paste0(": ", md_escape(x$error))
     )
   ))
   row("Source", paste0(
-    md_escape(none(x$source, "unknown")),
+    md_escape(text_or(x$source, "unknown")),
     if (!is.null(x$reason) && nzchar(x$reason)) paste0(": ", md_escape(x$reason))
   ))
   if (isTRUE(x$locked)) {
-    row("Locked", md_escape(paste0(
-      "yes, Keras is loaded (", none(x$locked_by), "): the backend can no ",
-      "longer change in this process"
-    )))
+    row("Locked", md_escape(locked_text(x)))
   }
 
-  keras <- x$keras %||% list()
-  row("Keras", md_escape(if (isTRUE(keras$installed)) {
-    paste0(none(keras$version, "?"), if (!is.null(keras$flavour)) paste0(" (", keras$flavour, ")"))
-  } else {
-    "not installed"
-  }))
+  row("Keras", md_escape(keras_text(x$keras)))
 
-  cf <- x$config_file %||% list()
-  state <- if (isTRUE(cf$exists)) {
-    paste0(
-      "exists",
-      if (isTRUE(cf$parses)) ", parses" else if (isFALSE(cf$parses)) ", does not parse",
-      if (!is.null(cf$backend)) paste0(", backend \"", cf$backend, "\""),
-      if (!is.null(cf$error)) paste0(": ", cf$error)
-    )
-  } else {
-    "does not exist"
-  }
-  row("keras.json", md_escape(paste0(none(x$config_path, "?"), " (", state, ")")))
+  config_error <- x$config_file$error
+  row("keras.json", md_escape(paste0(
+    text_or(x$config_path, "?"), " (", config_state_text(x$config_file),
+    if (!is.null(config_error)) paste0(": ", config_error), ")"
+  )))
 
-  tk <- x$tf_keras
-  if (!is.null(tk) && !is.null(tk$routes_to)) {
-    row("tf.keras", md_escape(paste0(
-      "routes to ", tk$routes_to,
-      if (!is.null(tk$version)) paste0(" ", tk$version),
-      if (!is.null(tk$backend)) paste0(" (backend ", tk$backend, ")")
-    )))
+  tf_keras <- tf_keras_text(x$tf_keras)
+  if (!is.null(tf_keras)) {
+    row("tf.keras", md_escape(tf_keras))
   }
 
-  py <- x$python %||% list()
-  r <- x$r %||% list()
   row("Python", md_escape(paste0(
-    none(py$executable %||% r$python, "?"),
-    if (!is.null(py$version)) paste0(" (", py$version, ")"),
-    if (!is.null(r$python_source)) paste0(", chosen by ", r$python_source)
+    python_text(x),
+    if (!is.null(x$r$python_source)) paste0(", chosen by ", x$r$python_source)
   )))
 
   v <- x$verify
@@ -124,7 +99,7 @@ markdown_verify <- function(v, x) {
   if (identical(status, "not-run")) {
     return(md_escape(paste0("not run: ", v$reason %||% "?")))
   }
-  says <- if (identical(status, "ok")) v$backend %||% "?" else paste0(status, ": ", v$error %||% "?")
+  says <- verify_says_text(v)
   predicted <- if (identical(x$status, "ok")) x$backend %||% "no backend" else "import fails"
   verdict <- if (isTRUE(v$agrees)) {
     paste0("AGREES with the prediction (", md_escape(predicted), ")")

@@ -2,6 +2,19 @@
 # must load the backend kbackend set and predicted. Needs the environments
 # tools/setup-python.sh builds (see venv_python()); fails without them.
 
+# In a fresh R session: run `setup`, ask kbackend, then import Keras through
+# reticulate and ask Keras itself. `setup` runs in that session, so it may
+# only use what it names with `::`.
+predict_then_import <- function(setup) {
+  environment(setup) <- globalenv() # nothing of the test's frame travels
+  in_fresh_r(function(setup) {
+    setup()
+    predicted <- kbackend::backend_info()
+    keras <- reticulate::import("keras")
+    list(predicted = unclass(predicted), actual = keras$backend$backend())
+  }, args = list(setup = setup))
+}
+
 test_that("Keras 3 loads the backend set before Python started", {
   local_clean_env(python = venv_python("main"))
   res <- in_fresh_r(function() {
@@ -29,12 +42,9 @@ test_that("Keras 3 loads the backend set before Python started", {
 
 test_that("Keras 3 loads the backend set after Python started", {
   local_clean_env(python = venv_python("main"))
-  res <- in_fresh_r(function() {
+  res <- predict_then_import(function() {
     reticulate::py_config()
     kbackend::use_keras_backend("jax")
-    predicted <- kbackend::backend_info()
-    keras <- reticulate::import("keras")
-    list(predicted = unclass(predicted), actual = keras$backend$backend())
   })
   expect_equal(res$predicted$backend, "jax")
   expect_equal(res$predicted$r$via, "in-process")
@@ -85,11 +95,7 @@ test_that("persist = TRUE: a later session's Keras reads the backend from keras.
   in_fresh_r(function() {
     suppressMessages(kbackend::use_keras_backend("torch", persist = TRUE))
   })
-  res <- in_fresh_r(function() {
-    predicted <- kbackend::backend_info()
-    keras <- reticulate::import("keras")
-    list(predicted = unclass(predicted), actual = keras$backend$backend())
-  })
+  res <- predict_then_import(function() NULL)
   expect_equal(res$predicted$source, "config")
   expect_equal(res$predicted$backend, "torch")
   expect_equal(res$actual, "torch")
@@ -112,12 +118,7 @@ test_that("Keras 2.3.1 (Python 3.7) loads theano when told to", {
   )
   expect_equal(outside, "theano")
 
-  res <- in_fresh_r(function() {
-    kbackend::use_keras_backend("theano")
-    predicted <- kbackend::backend_info()
-    keras <- reticulate::import("keras")
-    list(predicted = unclass(predicted), actual = keras$backend$backend())
-  })
+  res <- predict_then_import(function() kbackend::use_keras_backend("theano"))
   expect_equal(res$predicted$backend, "theano")
   expect_equal(res$predicted$status, "ok")
   expect_equal(res$actual, "theano")
