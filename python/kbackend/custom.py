@@ -17,6 +17,7 @@ if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Callable, Iterable, Optional, Set, Tuple
 
     Locate = Callable[[str], Optional[str]]
+    Source = Callable[[], Tuple[Set[str], bool]]
 
 REQUIRED = ("placeholder", "variable", "function")
 
@@ -26,7 +27,6 @@ REQUIRED = ("placeholder", "variable", "function")
 _MID_IMPORT = frozenset(("keras", "keras.backend", "keras.backend.load_backend"))
 _DYNAMIC_CALLS = {"exec", "globals", "vars", "setattr", "__import__"}
 _MAX_DEPTH = 6
-
 
 
 def _read_tree(path: str):
@@ -139,10 +139,31 @@ def _occurs_anywhere(origin: str, name: str) -> bool:
     return False
 
 
-def first_missing_entry(module: str, origin: str, locate: "Locate") -> "Optional[str]":
+def import_error(module: str, origin: str, locate: "Locate") -> "Optional[str]":
+    """The exception ``import keras`` raises with ``module`` as its custom
+    backend, as ``"Class: message"``, when that is certain; else None.
+
+    The module's source is read once, for both checks Keras makes.
+    """
+    read = []  # type: list
+
+    def source() -> "Tuple[Set[str], bool]":
+        if not read:
+            read.append(bindings(module, origin, locate))
+        return read[0]
+
+    missing = first_missing_entry(module, origin, locate, source)
+    if missing:
+        return "ValueError: Invalid backend. Missing required entry : " + missing
+    return unimportable_api(module, origin, locate, source)
+
+
+def first_missing_entry(module: str, origin: str, locate: "Locate",
+                        source: "Optional[Source]" = None) -> "Optional[str]":
     """The required entry Keras will report missing (it checks them in order
     and stops at the first), or None for "looks like a backend" or "cannot
-    tell": only failures that are certain are predicted.
+    tell": only failures that are certain are predicted.  ``source`` gives
+    the module's bindings (default: read them now).
     """
     import sys
 
@@ -157,7 +178,7 @@ def first_missing_entry(module: str, origin: str, locate: "Locate") -> "Optional
         return REQUIRED[0]
     if not origin.endswith(".py"):
         return _first(name for name in REQUIRED if not _occurs_anywhere(origin, name))
-    bound, certain = bindings(module, origin, locate)
+    bound, certain = source() if source else bindings(module, origin, locate)
     missing = (name for name in REQUIRED if name not in bound)
     if certain:
         return _first(missing)
@@ -170,14 +191,16 @@ def _first(names: "Iterable[str]") -> "Optional[str]":
     return next(iter(names), None)
 
 
-def unimportable_api(module: str, origin: str, locate: "Locate") -> "Optional[str]":
+def unimportable_api(module: str, origin: str, locate: "Locate",
+                     source: "Optional[Source]" = None) -> "Optional[str]":
     """The ImportError ``import keras`` raises after accepting a custom backend
     that lacks part of the backend API, when that is certain; else None.
 
     ``keras/backend/__init__.py`` (2.2-2.3) imports a fixed list of names
     ``from .load_backend``, whose namespace is its own definitions plus the
     custom module's, so a module with only ``placeholder``, ``variable`` and
-    ``function`` gets "cannot import name 'reset_uids' ...".
+    ``function`` gets "cannot import name 'reset_uids' ...".  ``source`` is
+    as for :func:`first_missing_entry`.
     """
     import ast
     import sys
@@ -186,7 +209,7 @@ def unimportable_api(module: str, origin: str, locate: "Locate") -> "Optional[st
     loader = locate("keras.backend.load_backend")
     if not (package and loader and package.endswith(".py") and loader.endswith(".py")):
         return None
-    provided, certain = bindings(module, origin, locate)
+    provided, certain = source() if source else bindings(module, origin, locate)
     if not certain:
         return None
     own, _ = bindings("keras.backend.load_backend", loader, lambda _name: None)  # star imports: built-ins only

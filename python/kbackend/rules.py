@@ -9,7 +9,6 @@ expression is evaluated here on the same builtin values, so messages such as
 ``'list' object has no attribute 'get'`` match to the letter.
 """
 
-import os
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -214,11 +213,9 @@ def _resolve_custom_backend(
     if origin is None:
         return _fail(outcome, "ValueError: Unable to import backend : {}".format(backend), "backend-invalid")
     outcome["custom_module"] = origin
-    missing = custom.first_missing_entry(backend, origin, find_origin)
-    if missing:
-        return _fail(outcome, "ValueError: Invalid backend. Missing required entry : " + missing, "backend-invalid")
-    # Accepted; keras.backend then imports the rest of the backend API by name.
-    error = custom.unimportable_api(backend, origin, find_origin)
+    # Keras checks the three required entries, then keras.backend imports the
+    # rest of the backend API by name.
+    error = custom.import_error(backend, origin, find_origin)
     if error:
         return _fail(outcome, error, "backend-invalid")
     return outcome
