@@ -69,13 +69,10 @@ def _use(args: "argparse.Namespace") -> int:
 
     as_json = args.json or args.use_json
     try:
-        if args.check:
-            record = setting.check_keras_backend(args.name)
-            previous, written = record["variables"].get("KERAS_BACKEND"), None
-        else:
-            record = setting.check_keras_backend(args.name)
-            previous = record["variables"].get("KERAS_BACKEND")
-            written = setting.persist_backend(record["config_path"], args.name) if args.persist else None
+        record = setting.check_keras_backend(args.name)
+        previous = record["variables"].get("KERAS_BACKEND")
+        persist = args.persist and not args.check
+        written = setting.persist_backend(record["config_path"], args.name) if persist else None
     except KBackendError as exc:
         if as_json:
             print(json.dumps({"ok": False, "error_class": type(exc).__name__, "code": exc.code, "message": str(exc)}))

@@ -79,7 +79,7 @@ def _metadata_version(path: str) -> "Optional[str]":
     return None
 
 
-def _parse_dist_dir(entry: str, directory: str) -> "Optional[Tuple[str, Optional[str]]]":
+def _parse_dist_dir(entry: str, directory: str) -> "Tuple[str, Optional[str]]":
     """Split ``name-version.dist-info`` into (normalised name, version)."""
     stem = entry.rsplit(".", 1)[0]
     name, sep, rest = stem.partition("-")
@@ -111,10 +111,7 @@ def scan_distributions(
         for entry in entries:
             if not entry.endswith(_DIST_SUFFIXES):
                 continue
-            parsed = _parse_dist_dir(entry, directory)
-            if parsed is None:
-                continue
-            name, version = parsed
+            name, version = _parse_dist_dir(entry, directory)
             if (want is None or name in want) and name not in found:
                 found[name] = (version, directory)
     return found
