@@ -166,11 +166,8 @@ empty_env_mismatch <- function() {
 
 # R's values against the running Python's os.environ (NA: unset).
 env_mismatch <- function() {
-  environ <- python_environ()
   r_values <- Sys.getenv(synced_variables, unset = NA, names = FALSE)
-  py_values <- vapply(synced_variables, function(name) {
-    environ$get(name) %||% NA_character_
-  }, character(1), USE.NAMES = FALSE)
+  py_values <- vapply(synced_variables, python_getenv, character(1), USE.NAMES = FALSE)
   differs <- ifelse(
     is.na(r_values) | is.na(py_values),
     is.na(r_values) != is.na(py_values),
@@ -182,14 +179,6 @@ env_mismatch <- function() {
     python = py_values[differs],
     stringsAsFactors = FALSE
   )
-}
-
-# os.environ of the running Python, looked up once per session.
-python_environ <- function() {
-  if (is.null(.kb$environ)) {
-    .kb$environ <- reticulate::import("os", convert = TRUE)$environ
-  }
-  .kb$environ
 }
 
 reticulate_version <- function() {

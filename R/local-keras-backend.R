@@ -61,17 +61,3 @@ restore_keras_backend <- function(previous, started_before, python_before) {
   }
   invisible()
 }
-
-python_getenv <- function(name) {
-  python_environ()$get(name) %||% NA_character_
-}
-
-python_setenv <- function(name, value) {
-  environ <- reticulate::import("os", convert = FALSE)$environ
-  if (is.na(value)) {
-    environ$pop(name, NULL)
-  } else {
-    environ$`__setitem__`(name, value)
-  }
-  invisible()
-}

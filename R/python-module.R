@@ -1,5 +1,5 @@
 # Calling the bundled Python module: in a subprocess before Python has
-# started, in-process after.
+# started, in-process after; and the running Python's os.environ.
 
 # The folder holding the bundled `kbackend` Python package.
 kb_python_path <- function() {
@@ -186,4 +186,28 @@ python_exception <- function(e) {
     return(NULL)
   }
   exc
+}
+
+# os.environ of the running Python, looked up once per session.
+python_environ <- function() {
+  if (is.null(.kb$environ)) {
+    .kb$environ <- reticulate::import("os", convert = TRUE)$environ
+  }
+  .kb$environ
+}
+
+# One variable of the running Python's os.environ (NA: unset).
+python_getenv <- function(name) {
+  python_environ()$get(name) %||% NA_character_
+}
+
+# Set one variable of the running Python's os.environ, or remove it (NA).
+python_setenv <- function(name, value) {
+  environ <- reticulate::import("os", convert = FALSE)$environ
+  if (is.na(value)) {
+    environ$pop(name, NULL)
+  } else {
+    environ$`__setitem__`(name, value)
+  }
+  invisible()
 }
