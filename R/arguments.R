@@ -2,12 +2,15 @@
 # with kbackend_error_bad_argument before anything else happens: no Python
 # is looked for, no subprocess runs, no variable is touched.
 
-# A backend name is one token: ASCII letters, digits, "_" and "." (a Keras 2
-# custom backend is a module name). No whitespace, quotes or shell
+# A backend name is one token: a (dotted) module name -- a Keras 2 custom
+# backend is a module -- with the -cpu/-gpu suffix keras3 accepts. The body is
+# NAME_PATTERN of python/kbackend/setting.py (a test holds them equal), so R
+# and Python refuse the same names. No whitespace, quotes or shell
 # metacharacters ever reach a command line. Matched with perl = TRUE, whose
 # ranges are code points in every locale; \z, unlike $, does not match
 # before a final newline.
-backend_name_pattern <- "\\A[A-Za-z_][A-Za-z0-9_.]*\\z"
+backend_name_body <- "[A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)*(?:-cpu|-gpu)?"
+backend_name_pattern <- paste0("\\A", backend_name_body, "\\z")
 
 check_backend_arg <- function(backend, arg = "backend", call = rlang::caller_env()) {
   problem <- if (is.null(backend)) {
@@ -22,7 +25,7 @@ check_backend_arg <- function(backend, arg = "backend", call = rlang::caller_env
     "it is the empty string"
   } else if (!grepl(backend_name_pattern, backend, perl = TRUE)) {
     sprintf(
-      "%s is not a backend name (letters, digits, \"_\" and \".\" only)",
+      "%s is not a backend name (a module name: letters, digits, \"_\" and \".\")",
       encodeString(backend, quote = "\"")
     )
   }
@@ -33,6 +36,22 @@ check_backend_arg <- function(backend, arg = "backend", call = rlang::caller_env
     )
   }
   invisible(backend)
+}
+
+check_interface_arg <- function(interface, call = rlang::caller_env()) {
+  if (is.null(interface)) {
+    return(invisible(interface))
+  }
+  if (!is.character(interface) || length(interface) != 1 || is.na(interface) ||
+      !interface %in% interface_names) {
+    abort_bad_argument(
+      "{.arg interface} must be NULL or one of {.val {interface_names}}.",
+      sprintf("it is %s", if (is.character(interface) && length(interface) == 1 && !is.na(interface))
+        encodeString(interface, quote = "\"") else describe_value(interface)),
+      arg = "interface", call = call
+    )
+  }
+  invisible(interface)
 }
 
 check_flag_arg <- function(x, arg, call = rlang::caller_env()) {

@@ -24,11 +24,39 @@
 #' * `python_started`: whether the embedded Python has started;
 #' * `via`: `"subprocess"` or `"in-process"`;
 #' * `reticulate_version`;
+#' * `interface`: the R interface the answer is for -- `name` (`"keras3"`,
+#'   `"keras"` or `"reticulate"`), `version`, `loaded`, `source` (how it was
+#'   chosen: `"loaded"`, `"argument"`, `"installed"` or `"default"`) and
+#'   `module`, the Python module it imports (`"keras"`, or
+#'   `"tensorflow.keras"` for the legacy package by default);
 #' * `env_mismatch`: a data frame (`variable`, `r`, `python`) of
 #'   `KERAS_BACKEND`, `KERAS_HOME` and `TF_USE_LEGACY_KERAS` where R's value
 #'   differs from what the running Python sees. reticulate does not copy
 #'   [Sys.setenv()] into a Python that has already started; each difference is
 #'   also added to `problems`, with its fix.
+#'
+#' @section R interfaces:
+#' R users load an interface, and its load step changes the answer. Before the
+#' interface has loaded, `backend_info()` applies those steps, so the answer
+#' given in a setup chunk is the one that holds once `library()` has run:
+#'
+#' * **keras3** sets `KERAS_BACKEND` to its value or `"tensorflow"` (1.3+),
+#'   so the backend in `keras.json` is never used, and reads `jax-cpu` /
+#'   `jax-gpu` as `jax`; sets `KERAS_HOME` to
+#'   `tools::R_user_dir("keras3", "cache")` when it is unset and `~/.keras`
+#'   does not exist (1.4+); copies `KERAS_PYTHON` over `RETICULATE_PYTHON`;
+#'   and makes reticulate prefer a virtual environment named `r-keras`.
+#' * **keras** (the legacy package, 2.x) imports `tensorflow.keras` unless
+#'   `KERAS_IMPLEMENTATION` is `"keras"`, so `KERAS_BACKEND` and `keras.json`
+#'   are ignored by default; copies `KERAS_PYTHON` over `RETICULATE_PYTHON`;
+#'   prefers a virtual environment named `r-tensorflow`.
+#' * **reticulate**: a plain `import("keras")`, nothing changed.
+#'
+#' Each effect that matters is listed in `problems` with its fix
+#' (`keras3-ignores-config-backend`, `keras3-keras-home`,
+#' `keras-implementation-tensorflow`, `keras-python-overrides`,
+#' `keras-legacy-with-keras3`, `reticulate-too-old`,
+#' `theano-embedded-headers`).
 #'
 #' With `verify = TRUE` it also imports Keras for real, in a separate Python
 #' process with the same environment (and a temporary copy of `keras.json`, so
@@ -48,6 +76,11 @@
 #'   what it says with the prediction (see above).
 #' @param timeout Time limit in seconds for the `verify` import (a single
 #'   positive number). Unused unless `verify = TRUE`.
+#' @param interface The R interface that will import Keras, when none is
+#'   loaded yet: `"keras3"`, `"keras"` (the legacy package) or
+#'   `"reticulate"` (a plain `reticulate::import("keras")`). By default the
+#'   loaded one, else the installed one (keras3 before keras), else
+#'   reticulate. See "R interfaces" below.
 #' @returns A list of class `kbackend_info`. Among its elements: `backend`
 #'   (`NULL` when none can be named), `status` (`"ok"` or `"error"`), `error`,
 #'   `source`, `reason`, `locked`, `locked_by` (character), `keras_home`,
@@ -74,16 +107,25 @@
 #'   backend_info(verify = TRUE, timeout = 60)
 #' }
 #' @export
-backend_info <- function(verify = FALSE, timeout = 120) {
+backend_info <- function(verify = FALSE, timeout = 120, interface = NULL) {
   check_flag_arg(verify, "verify")
   check_timeout_arg(timeout)
-  interpreter <- reticulate_python()
+  check_interface_arg(interface)
+  iface <- keras_interface(interface)
+  python_env <- if (python_started()) character() else interface_python_env(iface)
+  interpreter <- reticulate_python(iface)
+  facts <- interface_facts(iface, python_started = interpreter$started)
   if (interpreter$started) {
-    json <- kb_py_call("backend_info_json", verify = verify, timeout = as.double(timeout))
+    json <- kb_py_call("backend_info_json", verify = verify, timeout = as.double(timeout),
+                       interface = facts)
     record <- parse_record(json)
     via <- "in-process"
   } else {
-    args <- c("--json", if (verify) c("--verify", "--timeout", format_seconds(timeout)))
+    args <- c(
+      "--json",
+      if (verify) c("--verify", "--timeout", format_seconds(timeout)),
+      interface_args(facts)
+    )
     # exit 4: Keras disagreed with the prediction -- a normal answer, whose
     # record carries the mismatch (and a "kbackend-bug" problem)
     result <- run_kbackend_cli(
@@ -96,16 +138,29 @@ backend_info <- function(verify = FALSE, timeout = 120) {
     via <- "subprocess"
   }
   mismatch <- if (interpreter$started) env_mismatch() else empty_env_mismatch()
-  record$problems <- rbind(record$problems, mismatch_problems(mismatch, record))
+  record$problems <- rbind(
+    record$problems,
+    interface_problems(iface, python_env),
+    mismatch_problems(mismatch, record)
+  )
   record$r <- list(
     python = interpreter$python,
     python_source = interpreter$source,
     python_started = interpreter$started,
     via = via,
     reticulate_version = reticulate_version(),
+    interface = interface_report(iface, record),
     env_mismatch = mismatch
   )
   structure(record, class = "kbackend_info")
+}
+
+# The CLI arguments that pass the interface facts (none for plain reticulate).
+interface_args <- function(facts) {
+  if (is.null(facts)) {
+    return(character())
+  }
+  c("--interface-json", as.character(jsonlite::toJSON(facts, auto_unbox = TRUE, null = "null")))
 }
 
 # The one parser for the record's JSON, used on both paths (and by the parity

@@ -14,29 +14,24 @@ kb_abort <- function(message, class, ..., call = NULL, .envir = parent.frame()) 
   )
 }
 
-# The Python exception classes of the kbackend module and the R classes they
-# become. A KBackendError of another subclass becomes plain "kbackend_error".
-python_error_classes <- c(
-  InvalidBackendError = "kbackend_error_invalid_backend",
-  BackendNotInstalledError = "kbackend_error_not_installed",
-  BackendLockedError = "kbackend_error_locked",
-  ConfigFileError = "kbackend_error_config"
-)
-
-r_class_for_python_error <- function(python_class) {
-  if (is.null(python_class) || !length(python_class) || is.na(python_class)) {
-    return("kbackend_error_python")
+# The R class of an error the kbackend module reported: each Python
+# KBackendError subclass carries its R class name as `code`
+# (python/kbackend/errors.py), so the mapping lives in one place. Anything
+# else is a failure of the module itself.
+r_class_for_python_error <- function(code) {
+  if (is.character(code) && length(code) == 1 && !is.na(code) &&
+      grepl("^kbackend_error(_[a-z_]+)?$", code)) {
+    return(code)
   }
-  cls <- python_error_classes[python_class]
-  if (is.na(cls)) "kbackend_error" else unname(cls)
+  "kbackend_error_python"
 }
 
 # Raise the R condition for an error the kbackend module reported.
-abort_from_python <- function(python_class, message, backend = NULL,
-                              call = rlang::caller_env()) {
+abort_from_python <- function(code, message, python_class = NA_character_,
+                              backend = NULL, call = rlang::caller_env()) {
   kb_abort(
     c("{message}"),
-    class = r_class_for_python_error(python_class),
+    class = r_class_for_python_error(code),
     python_class = python_class,
     backend = backend,
     call = call

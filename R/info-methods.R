@@ -82,6 +82,11 @@ format.kbackend_info <- function(x, ...) {
     ))))
   }
 
+  interface <- interface_text(r$interface)
+  if (!is.null(interface)) {
+    lines <- c(lines, bullet("R interface", interface))
+  }
+
   tf_keras <- tf_keras_text(x$tf_keras)
   if (!is.null(tf_keras)) {
     lines <- c(lines, bullet("tf.keras", tf_keras))

@@ -66,6 +66,11 @@ markdown_lines <- function(x) {
     if (!is.null(x$r$python_source)) paste0(", chosen by ", x$r$python_source)
   )))
 
+  interface <- interface_text(x$r$interface)
+  if (!is.null(interface)) {
+    row("R interface", md_escape(interface))
+  }
+
   v <- x$verify
   if (is.list(v)) {
     row("Verified", markdown_verify(v, x))

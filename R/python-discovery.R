@@ -13,10 +13,14 @@ python_started <- function() {
 }
 
 # The interpreter reticulate uses (Python started) or would use (not started),
-# and how reticulate chose it. Never starts Python.
+# and how reticulate chose it. Never starts Python. With an interface that is
+# not loaded yet (see keras_interface()), the answer is the one that holds
+# once it has loaded: its copies of KERAS_PYTHON / TENSORFLOW_PYTHON over
+# RETICULATE_PYTHON are applied, and discovery looks for the module and the
+# virtual environments it registers with reticulate.
 #
 # Returns list(python, source, started). Raises kbackend_error_no_python.
-reticulate_python <- function(call = rlang::caller_env()) {
+reticulate_python <- function(iface = NULL, call = rlang::caller_env()) {
   if (python_started()) {
     config <- reticulate::py_config()
     return(list(
@@ -26,10 +30,14 @@ reticulate_python <- function(call = rlang::caller_env()) {
     ))
   }
 
+  if (!is.null(iface)) {
+    withr::local_envvar(interface_python_env(iface))
+  }
   fast <- reticulate_python_env_only()
   if (!is.null(fast)) {
     return(fast)
   }
+  hints <- if (is.null(iface)) list() else interface_discovery_hints(iface)
 
   reason <- discovery_would_install()
   if (!is.null(reason)) {
@@ -37,7 +45,7 @@ reticulate_python <- function(call = rlang::caller_env()) {
   }
 
   config <- tryCatch(
-    guarded_discovery(),
+    guarded_discovery(required_module = hints$module, use_environment = hints$environments),
     error = function(e) e
   )
   if (inherits(config, "error")) {
@@ -104,12 +112,12 @@ reticulate_python_env_only <- function() {
 # * reticulate <= 1.30 may offer to install Miniconda in interactive sessions
 #   unless RETICULATE_MINICONDA_ENABLED is false (the conda-creating cases
 #   are refused beforehand by discovery_would_install()).
-guarded_discovery <- function(discover = reticulate::py_discover_config) {
+guarded_discovery <- function(discover = reticulate::py_discover_config, ...) {
   withr::with_options(
     list(reticulate.python.initializing = FALSE),
     withr::with_envvar(
       c(RETICULATE_MINICONDA_ENABLED = "FALSE"),
-      discover()
+      discover(...)
     )
   )
 }

@@ -136,7 +136,7 @@ kb_module <- function() {
 }
 
 # Call kbackend.<fun>(...) in-process; a kbackend.KBackendError becomes the
-# matching classed R error.
+# R error of the class its `code` names.
 kb_py_call <- function(fun, ..., backend = NULL, call = rlang::caller_env()) {
   module <- kb_module()
   tryCatch(
@@ -150,18 +150,11 @@ kb_py_call <- function(fun, ..., backend = NULL, call = rlang::caller_env()) {
       if (!isTRUE(builtins$isinstance(exc, module$KBackendError))) {
         stop(e)
       }
-      python_class <- NA_character_
-      for (name in names(python_error_classes)) {
-        if (isTRUE(builtins$isinstance(exc, module[[name]]))) {
-          python_class <- name
-          break
-        }
-      }
-      if (is.na(python_class)) {
-        python_class <- builtins$type(exc)$`__name__`
-      }
-      abort_from_python(python_class, builtins$str(exc),
-                        backend = backend, call = call)
+      abort_from_python(
+        builtins$getattr(exc, "code"), builtins$str(exc),
+        python_class = builtins$type(exc)$`__name__`,
+        backend = backend, call = call
+      )
     }
   )
 }

@@ -69,3 +69,19 @@ verify_says_text <- function(v) {
     paste0(v$status %||% "?", ": ", v$error %||% "?")
   }
 }
+
+# "keras3 1.5.1 (installed; not loaded yet: its load steps are applied)"
+interface_text <- function(interface) {
+  if (is.null(interface) || is.null(interface$name)) {
+    return(NULL)
+  }
+  version <- if (is.null(interface$version) || is.na(interface$version)) "" else paste0(" ", interface$version)
+  state <- if (isTRUE(interface$loaded)) {
+    "loaded"
+  } else if (identical(interface$name, "reticulate")) {
+    "a plain import(\"keras\")"
+  } else {
+    paste0(interface$source, "; not loaded yet: answered as after its load")
+  }
+  paste0(interface$name, version, " (", state, "), imports ", interface$module %||% "keras")
+}

@@ -10,9 +10,9 @@ import os
 import sys
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import List, Optional
+    from typing import Any, Dict, List, Optional
 
-from . import info
+from . import info, interfaces
 from ._version import __version__
 from .errors import KBackendError
 
@@ -49,6 +49,9 @@ def _parser() -> "argparse.ArgumentParser":
                              "keras.json) and report its backend, import time, peak memory and devices")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                         help="time limit for --verify (default 120)")
+    parser.add_argument("--interface-json", default=None, metavar="JSON",
+                        help="for the R bridge: facts about the R package that will import Keras (see "
+                             "kbackend.interfaces); the answer then holds after that package has loaded")
     parser.add_argument("--version", action="version", version="kbackend " + __version__)
     commands = parser.add_subparsers(dest="command", metavar="{use}")
     use = commands.add_parser(
@@ -61,6 +64,8 @@ def _parser() -> "argparse.ArgumentParser":
     use.add_argument("--persist", action="store_true", help="write the backend into keras.json (atomically)")
     use.add_argument("--check", action="store_true", help="only validate; change nothing")
     use.add_argument("--json", action="store_true", dest="use_json", help="answer as JSON")
+    use.add_argument("--interface-json", default=None, dest="use_interface_json", metavar="JSON",
+                     help="as for the report")
     return parser
 
 
@@ -68,11 +73,13 @@ def _use(args: "argparse.Namespace") -> int:
     from . import setting
 
     as_json = args.json or args.use_json
+    interface = _interface(args.use_interface_json or args.interface_json)
     try:
-        record = setting.check_keras_backend(args.name)
-        previous = record["variables"].get("KERAS_BACKEND")
+        record = setting.check_keras_backend(args.name, interface)
+        previous = os.environ.get("KERAS_BACKEND")
         persist = args.persist and not args.check
-        written = setting.persist_backend(record["config_path"], args.name) if persist else None
+        name = interfaces.backend_name(interfaces.parse(interface), args.name)
+        written = setting.persist_backend(record["config_path"], name) if persist else None
     except KBackendError as exc:
         if as_json:
             print(json.dumps({"ok": False, "error_class": type(exc).__name__, "code": exc.code, "message": str(exc)}))
@@ -80,7 +87,8 @@ def _use(args: "argparse.Namespace") -> int:
             print("kbackend: {}".format(exc), file=sys.stderr)
         return EXIT_REFUSED
     if as_json:
-        print(json.dumps({"ok": True, "backend": args.name, "previous": previous, "persisted_to": written}))
+        value = interfaces.environment_value(interfaces.parse(interface), args.name)
+        print(json.dumps({"ok": True, "backend": value, "previous": previous, "persisted_to": written}))
     elif written:
         print("kbackend: wrote backend {!r} to {}".format(args.name, written))
     else:
@@ -119,12 +127,22 @@ def _main(argv: "Optional[List[str]]") -> int:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     if args.command == "use":
         return _use(args)
-    return _report(args.json, args.verify, args.timeout)
+    return _report(args.json, args.verify, args.timeout, _interface(args.interface_json))
 
 
-def _report(as_json: bool, verify: bool, timeout: "Optional[float]") -> int:
+def _interface(text: "Optional[str]") -> "Optional[Dict[str, Any]]":
+    """Decode --interface-json; a malformed value is a bug of the caller: exit 5."""
+    if text is None:
+        return None
+    facts = json.loads(text)
+    interfaces.parse(facts)  # raises on a malformed description
+    return facts
+
+
+def _report(as_json: bool, verify: bool, timeout: "Optional[float]",
+            interface: "Optional[Dict[str, Any]]" = None) -> int:
     """Print the record (JSON or the readable report) and map it to an exit status."""
-    record = info.backend_info(verify=verify, timeout=timeout)
+    record = info.backend_info(verify=verify, timeout=timeout, interface=interface)
     if as_json:
         _print(info.record_json(record, indent=2))
     else:

@@ -14,7 +14,7 @@ MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional
 
-from . import discovery, keras_json, live, rules
+from . import discovery, interfaces, keras_json, live, rules
 from ._version import __version__
 
 FLAVOURS = {
@@ -232,6 +232,12 @@ def _error_problems(record: "Dict[str, Any]", cause: "Optional[str]") -> "List[D
     if cause == "env-not-integer":
         return [_problem(cause, "KERAS_MAX_EPOCHS or KERAS_MAX_STEPS_PER_EPOCH is not an integer ({}).".format(error),
                          "Unset the variable or set it to a whole number.")]
+    if cause == "tf-keras-fails":
+        return [_problem(cause, "The R keras package imports tensorflow.keras, which fails: {} ({}).".format(
+            error, record["tf_keras"]["reason"]), "Install TensorFlow into this interpreter ({} -m pip install "
+            "tensorflow), or see the tf_keras field.".format(exe))]
+    if cause in ("keras-implementation-missing", "keras-implementation-unknown"):
+        return []  # explained with the interface's problems
     if cause == "nnx-without-flax":
         return [_problem(cause, "NNX is enabled (KERAS_NNX_ENABLED or keras.json's nnx_enabled) but flax is not installed.",
                          "{} -m pip install flax, or unset KERAS_NNX_ENABLED / remove nnx_enabled.".format(exe))]
@@ -320,9 +326,49 @@ def _home_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List
     return found
 
 
-def collect(environ: "Optional[Dict[str, str]]" = None) -> "Dict[str, Any]":
+def _route_target(route: "Dict[str, Any]") -> str:
+    """The live-module kind behind a tf.keras route (see :func:`live.live_keras`)."""
+    if route["routes_to"] in ("keras", "tf_keras"):
+        return route["routes_to"]
+    return "tensorflow.python.keras"
+
+
+def _through_tf_keras(would_be: "Dict[str, Any]", route: "Dict[str, Any]", facts: "Dict[str, Any]",
+                      module: str) -> "Dict[str, Any]":
+    """The outcome when the interface imports tf.keras instead of keras."""
+    why = "{} imports {} (KERAS_IMPLEMENTATION is {})".format(
+        interfaces.label(facts), module,
+        "{!r}".format(facts["r_environ"]["KERAS_IMPLEMENTATION"])
+        if facts["r_environ"]["KERAS_IMPLEMENTATION"] is not None else "unset: 'tensorflow'")
+    if route["routes_to"] == "keras":
+        # tf.keras is Keras 3 itself: its own choice of backend applies.
+        outcome = dict(would_be, reason="{}, which is the keras package: {}".format(why, would_be["reason"]))
+    else:
+        outcome = rules._outcome(route["backend"], "interface", "{}; {}".format(why, route["reason"]))
+    if route["status"] == "error":
+        cause = would_be["cause"] if route["routes_to"] == "keras" and would_be["cause"] else "tf-keras-fails"
+        outcome.update(status="error", error=route["error"], cause=cause)
+    return outcome
+
+
+def _other_module(module: str, facts: "Dict[str, Any]") -> "Dict[str, Any]":
+    """KERAS_IMPLEMENTATION names some other module; never run it, only find it."""
+    outcome = rules._outcome(None, "interface", "{} imports the module {!r} named by KERAS_IMPLEMENTATION".format(
+        interfaces.label(facts), module))
+    top = module.split(".")[0]
+    missing = top if discovery.find_spec_without_import(top) is None else (
+        module if discovery.find_spec_without_import(module) is None else None)
+    if missing is not None:
+        return rules._fail(outcome, "ModuleNotFoundError: No module named {!r}".format(missing), "keras-implementation-missing")
+    return rules._fail(outcome, None, "keras-implementation-unknown")
+
+
+def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None) -> "Dict[str, Any]":
     """Gather every fact and build the record.  See :func:`backend_info`."""
-    environ = dict(os.environ if environ is None else environ)
+    facts = interfaces.parse(interface)
+    applied = interfaces.apply(facts, dict(os.environ if environ is None else environ))
+    environ = applied["environ"]
+    module = applied["module"]
     libs = discovery.installed_libraries()
     keras_version = libs["keras"]["version"]
     flavour = keras_flavour(keras_version, libs["keras"]["path"])
@@ -332,7 +378,18 @@ def collect(environ: "Optional[Dict[str, str]]" = None) -> "Dict[str, Any]":
     path = keras_json.config_path(home["dir"])
     config = keras_json.read_config(path)
     would_be = predict(flavour, keras_version, environ, config, libs)
-    state = live.live_keras()
+    route = _tf_keras_route(environ, libs, keras, would_be, config)
+    if module == "keras":
+        target = "keras"
+    elif module in interfaces.TF_KERAS_MODULES:
+        would_be = _through_tf_keras(would_be, route, facts, module)
+        target = _route_target(route)
+    else:
+        would_be = _other_module(module, facts)
+        target = "keras"
+    if facts is not None and facts["name"] == "keras3":
+        would_be = _credit_keras3(would_be, applied["steps"], facts)
+    state = live.live_keras(target=target)
     outcome = dict(would_be)
     if state["locked"]:
         outcome.update(backend=state["backend"], source="imported", status="ok", error=None,
@@ -367,15 +424,34 @@ def collect(environ: "Optional[Dict[str, str]]" = None) -> "Dict[str, Any]":
             "version": "{}.{}.{}".format(*sys.version_info[:3]),
             "implementation": sys.implementation.name,
         },
+        "interface": interfaces.describe(facts, applied),
         "problems": [],
         "verify": None,
     }  # type: Dict[str, Any]
-    record["tf_keras"] = _tf_keras_route(environ, libs, keras, outcome, config)
+    record["tf_keras"] = _tf_keras_route(environ, libs, keras, outcome, config) if state["locked"] else route
     record["problems"] = _problems(record, environ, would_be)
+    if facts is not None:
+        from . import interface_problems  # only R asks about interfaces
+
+        record["problems"].extend(interface_problems.problems(record, facts, applied, environ))
+        compile_failure = None if state["locked"] else interface_problems.theano_compile_failure(record, environ)
+        if compile_failure is not None and record["status"] == "ok":
+            record.update(status="error", error=compile_failure["error"])
+            record["problems"].insert(0, compile_failure["problem"])
     return record
 
 
-def backend_info(verify: bool = False, timeout: "Optional[float]" = None) -> "Dict[str, Any]":
+def _credit_keras3(outcome: "Dict[str, Any]", steps: "List[Dict[str, Any]]", facts: "Dict[str, Any]") -> "Dict[str, Any]":
+    """Say that keras3's load step, not the user, chose KERAS_BACKEND."""
+    step = next((s for s in steps if s["variable"] == "KERAS_BACKEND"), None)
+    if step is None or outcome["source"] != "environment":
+        return outcome
+    reason = "{} sets KERAS_BACKEND={!r} when it loads ({})".format(interfaces.label(facts), step["value"], step["reason"])
+    return dict(outcome, source="interface" if step["given"] is None else "environment", reason=reason)
+
+
+def backend_info(verify: bool = False, timeout: "Optional[float]" = None,
+                 interface: "Optional[Dict[str, Any]]" = None) -> "Dict[str, Any]":
     """Which Keras backend is (or will be) used in this process, why, and whether it works.
 
     Reads ``os.environ``, keras.json, installed distribution metadata and
@@ -388,6 +464,12 @@ def backend_info(verify: bool = False, timeout: "Optional[float]" = None) -> "Di
     backend, import time, peak memory, devices.  A disagreement with the
     prediction is added to ``problems`` as a kbackend bug.
 
+    ``interface`` is for the R bridge: the facts about the R package that
+    will import Keras (keras3, the legacy keras package), whose load step
+    changes the environment and the module imported (see
+    :mod:`kbackend.interfaces`).  The answer is then the one that holds after
+    that package has loaded.
+
     Returns a plain dict (see the README for every field), e.g.::
 
         >>> import kbackend
@@ -397,11 +479,12 @@ def backend_info(verify: bool = False, timeout: "Optional[float]" = None) -> "Di
         >>> kbackend.backend_info(verify=True)["verify"]["devices"]
         ['/physical_device:CPU:0']
     """
-    record = collect()
+    record = collect(interface=interface)
     if verify:
         from . import verify as verifying  # subprocess machinery only when asked
 
-        record["verify"] = verifying.verify(record, timeout)
+        applied = interfaces.apply(interfaces.parse(interface), dict(os.environ))
+        record["verify"] = verifying.verify(record, timeout, environ=applied["environ"], module=applied["module"])
         if record["verify"]["agrees"] is False:
             record["problems"].insert(0, verifying.mismatch_problem(record, record["verify"]))
     return record
@@ -440,11 +523,12 @@ def record_json(record: "Dict[str, Any]", indent: "Optional[int]" = None) -> str
         return json.dumps(_finite(record), indent=indent, allow_nan=False)
 
 
-def backend_info_json(verify: bool = False, timeout: "Optional[float]" = None) -> str:
+def backend_info_json(verify: bool = False, timeout: "Optional[float]" = None,
+                      interface: "Optional[Dict[str, Any]]" = None) -> str:
     """:func:`backend_info` as strict JSON text, the form the R bridge parses.
 
         >>> import json, kbackend
         >>> json.loads(kbackend.backend_info_json())["source"]
         'default'
     """
-    return record_json(backend_info(verify, timeout))
+    return record_json(backend_info(verify, timeout, interface))

@@ -16,11 +16,14 @@ MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, Iterator, Optional
 
-from . import discovery, info, keras_json, rules
+from . import discovery, info, interfaces, keras_json, rules
 from .errors import BackendLockedError, BackendNotInstalledError, ConfigFileError, InvalidBackendError
 
-#: A backend name as Keras could possibly accept it: a (dotted) module name.
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+#: A backend name as Keras could possibly accept it: a (dotted) module name,
+#: with the -cpu/-gpu suffix keras3 accepts.  R's argument check anchors the
+#: same text (tested), so both sides refuse the same names.
+NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?:-cpu|-gpu)?"
+_NAME = re.compile(NAME_PATTERN)
 _TEMP_PREFIX = ".keras.json."
 _TEMP_SUFFIX = ".tmp"
 #: Keras writes a keras.json of about 100 bytes; a file over 1 MiB is not one
@@ -36,22 +39,26 @@ def _required_library(flavour: "Optional[str]", name: str) -> "Optional[str]":
     return rules.KERAS3_BACKENDS.get(name)
 
 
-def check_keras_backend(name: "Any") -> "Dict[str, Any]":
+def check_keras_backend(name: "Any", interface: "Optional[Dict[str, Any]]" = None) -> "Dict[str, Any]":
     """Validate ``name`` against the installed Keras without changing anything.
 
     Raises :class:`InvalidBackendError` for a name this Keras cannot load,
     :class:`BackendNotInstalledError` when its library is missing and
     :class:`BackendLockedError` when Keras is already imported with another
-    backend.  Returns the current :func:`backend_info` record.
+    backend.  Returns the current :func:`backend_info` record.  Under the R
+    keras3 interface (``interface``, see :func:`backend_info`) ``jax-cpu``
+    and ``jax-gpu`` mean ``jax``, as keras3 reads them.
 
     >>> kbackend.check_keras_backend("jax")["keras"]["version"]
     '3.15.1'
     """
-    record = info.backend_info()
+    record = info.backend_info(interface=interface)
+    if isinstance(name, str) and _NAME.fullmatch(name):
+        name = interfaces.backend_name(interfaces.parse(interface), name)
     keras = record["keras"]
     valid = info._valid_names(keras["flavour"], keras["version"])
     label = "Keras {}".format(keras["version"]) if keras["installed"] else "Keras 3 (not installed here)"
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         suggestion = info._normalised_match(name, valid)
         hint = " Did you mean {!r}?".format(suggestion) if suggestion else ""
         raise InvalidBackendError(
@@ -88,7 +95,8 @@ def check_keras_backend(name: "Any") -> "Dict[str, Any]":
     return record
 
 
-def use_keras_backend(name: str, persist: bool = False) -> "Optional[str]":
+def use_keras_backend(name: str, persist: bool = False,
+                      interface: "Optional[Dict[str, Any]]" = None) -> "Optional[str]":
     """Select the backend Keras will use, before Keras is imported.
 
     Validates ``name`` (see :func:`check_keras_backend`), then sets
@@ -102,11 +110,12 @@ def use_keras_backend(name: str, persist: bool = False) -> "Optional[str]":
     >>> keras.backend.backend()
     'jax'
     """
-    record = check_keras_backend(name)
+    record = check_keras_backend(name, interface)
     if persist:
-        persist_backend(record["config_path"], name)
+        # keras.json holds what Keras reads: keras3's "jax-cpu" is "jax" there.
+        persist_backend(record["config_path"], interfaces.backend_name(interfaces.parse(interface), name))
     previous = os.environ.get("KERAS_BACKEND")
-    os.environ["KERAS_BACKEND"] = name
+    os.environ["KERAS_BACKEND"] = interfaces.environment_value(interfaces.parse(interface), name)
     return previous
 
 

@@ -59,7 +59,8 @@ def devices(backend):
 answer = {"status": "ok", "backend": None, "error": None, "devices": None, "devices_error": None}
 start = time.perf_counter()
 try:
-    import keras
+    import importlib
+    keras = importlib.import_module(os.environ.pop("_KBACKEND_MODULE"))
     answer["backend"] = keras.backend.backend()
     answer["version"] = getattr(keras, "__version__", None)
 except BaseException as exc:
@@ -155,24 +156,36 @@ def _tail(stderr: bytes, lines: int = 12) -> "List[str]":
     return stderr.decode("utf-8", "replace").splitlines()[-lines:]
 
 
-def verify(record: "Dict[str, Any]", timeout: "Optional[float]" = None) -> "Dict[str, Any]":
+#: Modules the child may import: Keras itself, or tf.keras for the legacy R
+#: package.  Never a module named by a variable.
+_MODULES = ("keras", "tensorflow.keras", "tensorflow.python.keras")
+
+
+def verify(record: "Dict[str, Any]", timeout: "Optional[float]" = None,
+           environ: "Optional[Dict[str, str]]" = None, module: str = "keras") -> "Dict[str, Any]":
     """Import Keras in a child process and compare with ``record``'s prediction.
 
     Returns ``{"status", "backend", "error", "import_seconds",
     "peak_memory_mb", "devices", "agrees", ...}``; ``status`` is ``ok``,
     ``error`` (Keras raised), ``timeout`` or ``crashed``.  When Keras is
     already imported in this process the live backend is the answer and
-    nothing is run (``status`` ``"not-run"``).
+    nothing is run (``status`` ``"not-run"``).  ``environ`` and ``module``
+    are what an R interface's load step leaves (default: this process's
+    environment, ``import keras``).
     """
     timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
     if record["locked"]:
         return {"status": "not-run", "agrees": None,
                 "reason": "Keras is already imported in this process; its live backend is authoritative."}
+    if module not in _MODULES:
+        return {"status": "not-run", "agrees": None,
+                "reason": "the module {!r} is named by a variable; kbackend never imports it.".format(module)}
     scratch = tempfile.mkdtemp(prefix="kbackend-verify-")
     try:
         _copy_keras_json(record["config_path"], scratch)
-        env = dict(os.environ)
+        env = dict(os.environ if environ is None else environ)
         env["KERAS_HOME"] = scratch
+        env["_KBACKEND_MODULE"] = module
         env["_KBACKEND_SYS_PATH"] = json.dumps(sys.path)
         actual = _run_child(env, timeout)
     finally:

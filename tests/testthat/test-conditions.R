@@ -1,16 +1,27 @@
-test_that("each Python error class maps to its R class", {
-  expect_equal(r_class_for_python_error("InvalidBackendError"), "kbackend_error_invalid_backend")
-  expect_equal(r_class_for_python_error("BackendNotInstalledError"), "kbackend_error_not_installed")
-  expect_equal(r_class_for_python_error("BackendLockedError"), "kbackend_error_locked")
-  expect_equal(r_class_for_python_error("ConfigFileError"), "kbackend_error_config")
-  expect_equal(r_class_for_python_error("KBackendError"), "kbackend_error")
+test_that("the R class is the code the Python exception carries", {
+  expect_equal(r_class_for_python_error("kbackend_error_invalid_backend"), "kbackend_error_invalid_backend")
+  expect_equal(r_class_for_python_error("kbackend_error_locked"), "kbackend_error_locked")
+  expect_equal(r_class_for_python_error("kbackend_error"), "kbackend_error")
   expect_equal(r_class_for_python_error(NA_character_), "kbackend_error_python")
   expect_equal(r_class_for_python_error(NULL), "kbackend_error_python")
+  expect_equal(r_class_for_python_error("ValueError"), "kbackend_error_python")
+  expect_equal(r_class_for_python_error(c("kbackend_error", "x")), "kbackend_error_python")
+})
+
+test_that("every Python error class's code is an R class kbackend documents", {
+  errors <- file.path(kb_python_path(), "kbackend", "errors.py")
+  codes <- regmatches(readLines(errors), regexpr("kbackend_error[a-z_]*", readLines(errors)))
+  expect_setequal(codes, c(
+    "kbackend_error", "kbackend_error_invalid_backend", "kbackend_error_not_installed",
+    "kbackend_error_locked", "kbackend_error_config"
+  ))
+  for (code in codes) expect_equal(r_class_for_python_error(code), code)
 })
 
 test_that("abort_from_python() raises the classed error with the Python message", {
   err <- expect_error(
-    abort_from_python("BackendLockedError", "Keras is loaded (by {keras})", backend = "jax"),
+    abort_from_python("kbackend_error_locked", "Keras is loaded (by {keras})",
+                      python_class = "BackendLockedError", backend = "jax"),
     class = "kbackend_error_locked"
   )
   expect_s3_class(err, "kbackend_error")
