@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"
 sys.path.insert(0, HERE)
 
 import kbackend  # noqa: E402
-from kbackend import cli, custom, discovery, keras_json, live, report, rules, setting  # noqa: E402
+from kbackend import cli, custom, discovery, interfaces, keras_json, live, report, rules, setting  # noqa: E402
 from fakes import Sandbox, environ, isolated_path, make_site  # noqa: E402
 
 KERAS3 = {"keras": "3.15.1", "tensorflow": "2.21.0", "jax": "0.10.2", "numpy": "2.4.0"}
@@ -301,7 +301,7 @@ class LiveState(unittest.TestCase):
 class Record(unittest.TestCase):
     KEYS = {"kbackend_version", "backend", "status", "error", "source", "reason", "locked", "locked_by", "keras_home",
             "keras_home_source", "config_path", "config_file", "config", "keras", "installed", "tf_keras",
-            "variables", "python", "problems", "verify"}
+            "variables", "python", "interface", "problems", "verify"}
 
     def test_complete_json_and_imports_nothing(self):
         with installed(KERAS3, KERAS_BACKEND="jax", XLA_FLAGS="--x", TF_USE_LEGACY_KERAS="TRUE"):
@@ -350,6 +350,142 @@ class Record(unittest.TestCase):
         self.assertIn("import keras would FAIL", text)
         self.assertIn("backend-not-installed", text)
         text.encode("ascii")
+
+
+KERAS2_TF1 = {"keras": "2.3.1", "theano": "1.0.5", "tensorflow": "1.15.5", "numpy": "1.19.5"}
+
+
+def keras3_facts(version="1.5.1", **r_environ):
+    return {"name": "keras3", "version": version, "r_environ": r_environ, "cache_dir": "/r-cache/keras3",
+            "home_keras_exists": False}
+
+
+def legacy_facts(version="2.15.0", **r_environ):
+    return {"name": "keras", "version": version, "r_environ": r_environ}
+
+
+def write_config(home, document):
+    os.makedirs(os.path.join(home, ".keras"), exist_ok=True)
+    with open(os.path.join(home, ".keras", "keras.json"), "w") as handle:
+        json.dump(document, handle)
+
+
+def codes(record):
+    return [problem["code"] for problem in record["problems"]]
+
+
+class Interfaces(unittest.TestCase):
+    """The R interfaces' load steps (python/kbackend/interfaces.py)."""
+
+    def test_keras3_default_backend_beats_keras_json(self):
+        with installed(KERAS3) as box:
+            write_config(box.home, {"backend": "jax"})
+            plain = kbackend.backend_info()
+            record = kbackend.backend_info(interface=dict(keras3_facts(), home_keras_exists=True))
+        self.assertEqual(plain["backend"], "jax")
+        self.assertEqual((record["backend"], record["source"]), ("tensorflow", "interface"))
+        self.assertIn("keras3-ignores-config-backend", codes(record))
+        self.assertEqual(record["interface"]["module"], "keras")
+        self.assertIsNone(plain["interface"])
+
+    def test_keras3_strips_cpu_and_gpu_suffixes(self):
+        for given in ("jax-cpu", "jax-gpu"):
+            with installed(KERAS3, KERAS_BACKEND=given):
+                record = kbackend.backend_info(interface=keras3_facts(KERAS_BACKEND=given))
+            self.assertEqual((record["backend"], record["source"], record["status"]), ("jax", "environment", "ok"))
+            self.assertIn(given, record["reason"])
+        self.assertEqual(interfaces.strip_suffix("-cpu"), "")
+        self.assertEqual(interfaces.strip_suffix("jax-cpu-gpu"), "jax-cpu")
+
+    def test_keras3_moves_keras_home_when_home_has_no_keras_folder(self):
+        with installed(KERAS3):
+            moved = kbackend.backend_info(interface=keras3_facts())
+            kept = kbackend.backend_info(interface=dict(keras3_facts(), home_keras_exists=True))
+        self.assertEqual(moved["config_path"], os.path.join("/r-cache/keras3", "keras.json"))
+        self.assertEqual(moved["variables"]["TF_CPP_MIN_LOG_LEVEL"], "2")
+        self.assertIn("keras3-keras-home", codes(moved))
+        self.assertEqual(kept["keras_home_source"], "home")
+        self.assertNotIn("keras3-keras-home", codes(kept))
+
+    def test_keras3_versions_have_their_own_steps(self):
+        with installed(KERAS3) as box:
+            write_config(box.home, {"backend": "jax"})
+            old = kbackend.backend_info(interface=keras3_facts("1.2.0"))
+            middle = kbackend.backend_info(interface=keras3_facts("1.3.0"))
+        self.assertEqual((old["backend"], old["source"]), ("jax", "config"))
+        self.assertEqual(middle["backend"], "tensorflow")
+        self.assertEqual(middle["keras_home_source"], "home")
+
+    def test_a_running_python_sees_only_the_backend_keras3_sets(self):
+        with installed(KERAS3, KERAS_BACKEND="torch"):
+            record = kbackend.backend_info(interface=dict(keras3_facts(KERAS_BACKEND="jax"), python_started=True))
+        self.assertEqual(record["backend"], "jax")
+        self.assertEqual(record["keras_home_source"], "home")
+        self.assertNotIn("TF_CPP_MIN_LOG_LEVEL", record["variables"])
+
+    def test_a_loaded_interface_has_made_its_changes(self):
+        with installed(KERAS3) as box:
+            write_config(box.home, {"backend": "jax"})
+            record = kbackend.backend_info(interface=dict(keras3_facts(), loaded=True))
+        self.assertEqual((record["backend"], record["source"]), ("jax", "config"))
+        self.assertEqual(record["interface"]["steps"], [])
+
+    def test_legacy_keras_imports_tf_keras_by_default(self):
+        with installed(KERAS2_TF1, keras_layout="keras2", KERAS_BACKEND="theano"):
+            record = kbackend.backend_info(interface=legacy_facts())
+            chosen = kbackend.backend_info(interface=legacy_facts(KERAS_IMPLEMENTATION="Keras"))
+        self.assertEqual((record["backend"], record["source"], record["status"]), ("tensorflow", "interface", "ok"))
+        self.assertEqual(record["interface"]["module"], "tensorflow.keras")
+        self.assertIn("keras-implementation-tensorflow", codes(record))
+        self.assertEqual((chosen["backend"], chosen["interface"]["module"]), ("theano", "keras"))
+        self.assertEqual(interfaces.module(interfaces.parse(legacy_facts("2.2.5"))), "tensorflow.python.keras")
+
+    def test_legacy_keras_with_keras3_is_flagged(self):
+        with installed(KERAS3, KERAS_BACKEND="jax"):
+            record = kbackend.backend_info(interface=legacy_facts())
+        self.assertEqual((record["backend"], record["tf_keras"]["routes_to"]), ("jax", "keras"))
+        self.assertIn("keras-legacy-with-keras3", codes(record))
+
+    def test_legacy_keras_implementation_naming_a_missing_module(self):
+        with installed(KERAS2_TF1, keras_layout="keras2"):
+            record = kbackend.backend_info(interface=legacy_facts(KERAS_IMPLEMENTATION="nokeras"))
+        self.assertEqual(record["error"], "ModuleNotFoundError: No module named 'nokeras'")
+        self.assertIn("keras-implementation-missing", codes(record))
+
+    def test_lock_is_judged_for_the_module_the_interface_imports(self):
+        tf_internal = {"tensorflow.python.keras": object()}
+        for_legacy = live.live_keras(tf_internal, target="tensorflow.python.keras")
+        self.assertEqual((for_legacy["locked"], for_legacy["backend"]), (True, "tensorflow"))
+        self.assertIn("tensorflow.python.keras", for_legacy["locked_by"])
+        self.assertFalse(live.live_keras(tf_internal)["locked"])
+        self.assertTrue(live.live_keras({"tf_keras": object()}, target="tf_keras")["locked"])
+        self.assertFalse(live.live_keras({"tf_keras": object()})["locked"])
+
+    def test_use_reads_suffixes_only_under_keras3(self):
+        with installed(KERAS3) as box:
+            facts = dict(keras3_facts(), home_keras_exists=True)
+            self.assertIsNone(kbackend.use_keras_backend("jax-cpu", persist=True, interface=facts))
+            self.assertEqual(os.environ["KERAS_BACKEND"], "jax-cpu")
+            with open(os.path.join(box.home, ".keras", "keras.json")) as handle:
+                self.assertEqual(json.load(handle)["backend"], "jax")
+            loaded = dict(keras3_facts(), loaded=True)
+            kbackend.use_keras_backend("jax-gpu", interface=loaded)
+            self.assertEqual(os.environ["KERAS_BACKEND"], "jax")
+            with self.assertRaises(kbackend.InvalidBackendError):
+                kbackend.use_keras_backend("jax-cpu")
+
+    def test_malformed_facts_are_refused(self):
+        for facts in ({"name": "tensorflow"}, ["keras3"], {"name": "keras3", "r_environ": "x"}):
+            with self.assertRaises(ValueError):
+                interfaces.parse(facts)
+        self.assertIsNone(interfaces.parse(None))
+
+    def test_name_pattern_is_the_one_r_uses(self):
+        arguments = os.path.join(os.path.dirname(os.path.dirname(HERE)), "R", "arguments.R")
+        with open(arguments) as handle:
+            text = handle.read()
+        r_body = text.split('backend_name_body <- "', 1)[1].split('"\n', 1)[0].replace("\\\\", "\\")
+        self.assertEqual(r_body, setting.NAME_PATTERN)
 
 
 class Setting(unittest.TestCase):
