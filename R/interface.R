@@ -76,7 +76,9 @@ interface_facts <- function(iface, python_started) {
     cache_dir = keras3_cache_dir(),
     # keras3 tests the folder with R's path expansion, which is not always
     # Python's home (Windows)
-    home_keras_exists = dir.exists("~/.keras/")
+    home_keras_exists = dir.exists("~/.keras/"),
+    # with Python running, loading the R tensorflow package imports TensorFlow
+    tensorflow_loaded = isNamespaceLoaded("tensorflow")
   )
 }
 

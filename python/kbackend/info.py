@@ -326,6 +326,12 @@ def _home_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List
     return found
 
 
+def _tensorflow_imports_keras(libs: "Dict[str, Dict[str, Optional[str]]]") -> bool:
+    """``import tensorflow`` imports Keras (or tf_keras) itself from 2.15 on."""
+    version = discovery.version_tuple(libs["tensorflow"]["version"])
+    return bool(version) and version >= (2, 15)
+
+
 def _route_target(route: "Dict[str, Any]") -> str:
     """The live-module kind behind a tf.keras route (see :func:`live.live_keras`)."""
     if route["routes_to"] in ("keras", "tf_keras"):
@@ -366,10 +372,10 @@ def _other_module(module: str, facts: "Dict[str, Any]") -> "Dict[str, Any]":
 def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None) -> "Dict[str, Any]":
     """Gather every fact and build the record.  See :func:`backend_info`."""
     facts = interfaces.parse(interface)
-    applied = interfaces.apply(facts, dict(os.environ if environ is None else environ))
+    libs = discovery.installed_libraries()
+    applied = interfaces.apply(facts, dict(os.environ if environ is None else environ), _tensorflow_imports_keras(libs))
     environ = applied["environ"]
     module = applied["module"]
-    libs = discovery.installed_libraries()
     keras_version = libs["keras"]["version"]
     flavour = keras_flavour(keras_version, libs["keras"]["path"])
     keras = {"installed": flavour is not None, "version": keras_version, "flavour": flavour,
@@ -483,7 +489,8 @@ def backend_info(verify: bool = False, timeout: "Optional[float]" = None,
     if verify:
         from . import verify as verifying  # subprocess machinery only when asked
 
-        applied = interfaces.apply(interfaces.parse(interface), dict(os.environ))
+        applied = interfaces.apply(interfaces.parse(interface), dict(os.environ),
+                                   _tensorflow_imports_keras(discovery.installed_libraries()))
         record["verify"] = verifying.verify(record, timeout, environ=applied["environ"], module=applied["module"])
         if record["verify"]["agrees"] is False:
             record["problems"].insert(0, verifying.mismatch_problem(record, record["verify"]))

@@ -67,6 +67,7 @@ def parse(facts: "Any") -> "Optional[Dict[str, Any]]":
         "r_environ": {name: r_environ.get(name) for name in R_VARIABLES},
         "cache_dir": facts.get("cache_dir"),
         "home_keras_exists": bool(facts.get("home_keras_exists", True)),
+        "tensorflow_loaded": bool(facts.get("tensorflow_loaded", False)),
     }
 
 
@@ -120,12 +121,18 @@ def label(facts: "Dict[str, Any]") -> str:
     return "{} {}".format(name, facts["version"]) if facts["version"] else name
 
 
-def apply(facts: "Optional[Dict[str, Any]]", environ: "Dict[str, str]") -> "Dict[str, Any]":
+def apply(facts: "Optional[Dict[str, Any]]", environ: "Dict[str, str]",
+          tensorflow_imports_keras: bool = False) -> "Dict[str, Any]":
     """The environment Keras will see once the interface has loaded.
 
     Returns ``environ`` (a new dict when anything changed), the module to
     import, and ``steps``: one ``{code, variable, value, reason}`` entry per
     change the load makes.  A loaded interface has made its changes already.
+
+    With Python already running, reticulate imports a delay-loaded module at
+    once: keras3 loads the R tensorflow package first, whose import of
+    TensorFlow imports Keras (``tensorflow_imports_keras``: TensorFlow 2.15+)
+    with Python's environment as it is -- before keras3 sets KERAS_BACKEND.
     """
     result = {"environ": environ, "module": module(facts), "steps": []}  # type: Dict[str, Any]
     if facts is None or facts["loaded"] or facts["name"] != "keras3":
@@ -143,7 +150,8 @@ def apply(facts: "Optional[Dict[str, Any]]", environ: "Dict[str, str]") -> "Dict
             environ["KERAS_HOME"] = facts["cache_dir"]
             steps.append(_step("keras3-keras-home", "KERAS_HOME", facts["cache_dir"],
                                "KERAS_HOME is unset and ~/.keras does not exist"))
-    if _at_least(facts, _KERAS3_SETS_BACKEND):
+    keras_first = facts["python_started"] and not facts["tensorflow_loaded"] and tensorflow_imports_keras
+    if _at_least(facts, _KERAS3_SETS_BACKEND) and not keras_first:
         # keras3 reads R's variable and also writes it into a running Python.
         given = r_env["KERAS_BACKEND"]
         value = strip_suffix("tensorflow" if given is None else given)

@@ -46,3 +46,22 @@ test_that("describe_type() gives type and length", {
   expect_equal(describe_type(list()), "a list of length 0")
   expect_equal(describe_type(as.name("x")), "of type symbol")
 })
+
+test_that("check_interface_arg() takes NULL or one interface name", {
+  for (bad in list(NA_character_, "Keras3", c("keras3", "keras"), 1, TRUE, list("keras3"), "")) {
+    expect_error(check_interface_arg(bad), class = "kbackend_error_bad_argument")
+  }
+  expect_match(conditionMessage(expect_error(check_interface_arg("tf"))), 'It is "tf".', fixed = TRUE)
+  for (good in list(NULL, "keras3", "keras", "reticulate")) {
+    expect_identical(check_interface_arg(good), good)
+  }
+})
+
+test_that("backend names: the module-name rule Python uses, plus keras3's -cpu/-gpu", {
+  for (good in c("jax", "jax-cpu", "torch-gpu", "keras.backend.my_backend", "_x1")) {
+    expect_identical(check_backend_arg(good), good)
+  }
+  for (bad in c("a..b", "a.", ".a", "jax-tpu", "jax-cpu-gpu", "1jax", "-cpu")) {
+    expect_error(check_backend_arg(bad), class = "kbackend_error_bad_argument")
+  }
+})
