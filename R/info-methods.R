@@ -155,6 +155,11 @@ format_verify <- function(v, x, bullet, indent) {
   }
   lines <- c(lines, indent(if (isTRUE(v$agrees)) {
     paste0(cli::col_green(cli::symbol$tick), " AGREES with the prediction (", predicted, ")")
+  } else if (is.null(v$agrees)) {
+    cli::col_yellow(paste0(
+      "? INCONCLUSIVE: the import ", verify_failure_text(status),
+      ", so nothing confirms or contradicts the prediction (", predicted, ")"
+    ))
   } else {
     cli::col_red(cli::style_bold(paste0(
       cli::symbol$cross, " DISAGREES with the prediction (", predicted, "): ",

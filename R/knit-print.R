@@ -108,6 +108,9 @@ markdown_verify <- function(v, x) {
   predicted <- if (identical(x$status, "ok")) x$backend %||% "no backend" else "import fails"
   verdict <- if (isTRUE(v$agrees)) {
     paste0("AGREES with the prediction (", md_escape(predicted), ")")
+  } else if (is.null(v$agrees)) {
+    paste0("INCONCLUSIVE: the import ", verify_failure_text(status), " (prediction: ",
+           md_escape(predicted), ")")
   } else {
     paste0(
       "**DISAGREES with the prediction (", md_escape(predicted),

@@ -85,3 +85,8 @@ interface_text <- function(interface) {
   }
   paste0(interface$name, version, " (", state, "), imports ", interface$module %||% "keras")
 }
+
+# Why a verify run could not decide: "timed out" or "crashed".
+verify_failure_text <- function(status) {
+  if (identical(status, "timeout")) "timed out" else "crashed"
+}

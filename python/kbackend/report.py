@@ -76,7 +76,11 @@ def format_report(record: "Dict[str, Any]") -> str:
 def _verify_lines(result: "Dict[str, Any]") -> "List[str]":
     if result["status"] == "not-run":
         return ["  not run: {}".format(result["reason"])]
-    verdict = "AGREES with the prediction" if result["agrees"] else "DISAGREES with the prediction: kbackend bug"
+    if result["agrees"] is None:
+        verdict = "INCONCLUSIVE: the import {}, so nothing confirms or contradicts the prediction".format(
+            "timed out" if result["status"] == "timeout" else "crashed")
+    else:
+        verdict = "AGREES with the prediction" if result["agrees"] else "DISAGREES with the prediction: kbackend bug"
     outcome = result["backend"] if result["status"] == "ok" else "{}: {}".format(result["status"], result["error"])
     rows = [("Keras says", outcome), ("Verdict", verdict)]
     if result.get("import_seconds") is not None:

@@ -73,8 +73,10 @@ if answer["status"] == "ok":
         answer["devices_error"] = describe(exc)
 try:
     import resource
-    answer["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
-except Exception:
+    # ru_maxrss is in bytes on macOS, in KiB on Linux and the BSDs
+    unit = 1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0
+    answer["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / unit, 1)
+except Exception:  # no resource module (Windows)
     answer["peak_memory_mb"] = None
 sys.stdout.write("\n" + MARKER + json.dumps(answer) + "\n")
 sys.stdout.flush()
@@ -101,9 +103,11 @@ def _copy_keras_json(source: str, directory: str) -> None:
         shutil.copymode(source, target)
 
 
-def _agrees(prediction: "Dict[str, Any]", actual: "Dict[str, Any]") -> bool:
-    if actual["status"] == "timeout":
-        return prediction["status"] == "error" and (prediction["error"] or "").startswith("Hang")
+def _agrees(prediction: "Dict[str, Any]", actual: "Dict[str, Any]") -> "Optional[bool]":
+    """True or False when Keras answered; None (inconclusive) when the import
+    timed out or the child died: nothing then contradicts the prediction."""
+    if actual["status"] in ("timeout", "crashed"):
+        return None
     if actual["status"] == "ok":
         return prediction["status"] == "ok" and prediction["backend"] == actual["backend"]
     if actual["status"] == "error" and prediction["status"] == "error":
@@ -116,7 +120,7 @@ def _run_child(env: "Dict[str, str]", timeout: float) -> "Dict[str, Any]":
     started = time.perf_counter()
     try:
         child = subprocess.Popen([sys.executable, "-c", _PROBE], env=env, stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, **_own_group())
     except OSError as exc:
         return {"status": "crashed", "error": describe_exception(exc), "stderr_tail": []}
     try:
@@ -132,7 +136,7 @@ def _run_child(env: "Dict[str, str]", timeout: float) -> "Dict[str, Any]":
     lines = [line for line in text.splitlines() if line.startswith(_MARKER)]
     if not lines:
         code = child.returncode
-        signal_name = signal.Signals(-code).name if code < 0 else None
+        signal_name = _signal_name(code)
         return {"status": "crashed", "returncode": code, "signal": signal_name,
                 "error": "the import died ({})".format(signal_name or "exit status {}".format(code)),
                 "stderr_tail": _tail(err)}
@@ -142,14 +146,42 @@ def _run_child(env: "Dict[str, str]", timeout: float) -> "Dict[str, Any]":
     return answer
 
 
-def _kill_group(child: "subprocess.Popen[bytes]") -> None:
-    """Kill the child and anything it started (its own session)."""
-    try:
-        os.killpg(child.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+def _own_group(platform: "Optional[str]" = None) -> "Dict[str, Any]":
+    """Popen arguments that put the child in a process group of its own, so
+    that it can be stopped with everything it started."""
+    if (platform or os.name) == "nt":
+        return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200)}
+    return {"start_new_session": True}
+
+
+def _kill_group(child: "subprocess.Popen[bytes]", platform: "Optional[str]" = None) -> None:
+    """Kill the child and anything it started: its session on POSIX, its
+    process tree on Windows (taskkill /T)."""
+    if child.poll() is not None and (platform or os.name) == "nt":
+        return
+    if (platform or os.name) == "nt":
+        try:
+            subprocess.run(["taskkill", "/F", "/T", "/PID", str(child.pid)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            pass
+    else:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     if child.poll() is None:
         child.kill()
+
+
+def _signal_name(code: "Optional[int]") -> "Optional[str]":
+    """The signal that ended a POSIX child (negative return code), if any."""
+    if code is None or code >= 0:
+        return None
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return "signal {}".format(-code)
 
 
 def _tail(stderr: bytes, lines: int = 12) -> "List[str]":

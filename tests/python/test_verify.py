@@ -101,7 +101,7 @@ def test_hanging_import_is_stopped_without_strays(tmp_path, monkeypatch):
     record = kbackend.backend_info()
     result = verifying.verify(record, timeout=3)
     assert result["status"] == "timeout"
-    assert result["agrees"] is False
+    assert result["agrees"] is None  # inconclusive: nothing contradicts the prediction
     assert 3 <= result["wall_seconds"] < 30
     assert _processes_with(marker) == []
 
@@ -112,6 +112,7 @@ def test_crashing_import_is_reported(tmp_path, monkeypatch):
     result = verifying.verify(kbackend.backend_info(), timeout=60)
     assert (result["status"], result["signal"]) == ("crashed", "SIGABRT")
     assert "about to crash" in result["stderr_tail"]
+    assert result["agrees"] is None
 
 
 def test_locked_process_is_not_verified():
@@ -127,3 +128,25 @@ def test_cli_exit_status_on_mismatch(tmp_path):
     done = run(sys.executable, ["-m", "kbackend", "--verify"], {"set": env, "unset": [], "cwd": str(tmp_path)})
     assert done.returncode == 4, done.stdout
     assert "DISAGREES" in done.stdout and "kbackend-bug" in done.stdout
+
+
+def test_windows_branches_are_chosen_by_platform(monkeypatch):
+    """The non-POSIX paths cannot run here: check what they would do."""
+    assert verifying._own_group("posix") == {"start_new_session": True}
+    assert "creationflags" in verifying._own_group("nt")
+    calls = []
+    monkeypatch.setattr(verifying.subprocess, "run", lambda args, **kwargs: calls.append(args))
+
+    class Child:
+        pid = 4242
+
+        def poll(self):
+            return None
+
+        def kill(self):
+            calls.append("kill")
+
+    verifying._kill_group(Child(), platform="nt")
+    assert calls == [["taskkill", "/F", "/T", "/PID", "4242"], "kill"]
+    assert verifying._signal_name(-9) == "SIGKILL"
+    assert verifying._signal_name(1) is None

@@ -107,15 +107,19 @@ test_that("format() says DISAGREES loudly, and shows timeouts and not-run", {
   ))
 
   hang <- fake_info(verify = verify_json(
-    status = "timeout", backend = NULL, agrees = FALSE, devices = "null",
+    status = "timeout", backend = NULL, agrees = "null", devices = "null",
     error = '"no answer within 2 s; the import was stopped"', stderr_tail = '["stuck here"]'
   ))
   plain <- cli::ansi_strip(paste(format(hang), collapse = "\n"))
   expect_has(plain, c(
     "Keras says: timeout: no answer within 2 s",
-    "DISAGREES",
+    "INCONCLUSIVE: the import timed out",
     "stderr | stuck here"
   ))
+  expect_false(grepl("DISAGREES", plain, fixed = TRUE))
+  crash <- fake_info(verify = verify_json(status = "crashed", backend = NULL, agrees = "null", devices = "null"))
+  expect_match(cli::ansi_strip(paste(format(crash), collapse = "\n")), "the import crashed", fixed = TRUE)
+  expect_match(paste(knitr::knit_print(hang), collapse = "\n"), "INCONCLUSIVE: the import timed out", fixed = TRUE)
 
   not_run <- fake_info(verify = '{"status": "not-run", "agrees": null, "reason": "Keras is already imported"}')
   plain <- cli::ansi_strip(paste(format(not_run), collapse = "\n"))

@@ -108,7 +108,8 @@ test_that("the time limit reaches the child on both paths, and a hang is reporte
     v <- run$info$verify
     expect_equal(v$status, "timeout")
     expect_equal(v$timeout_seconds, 1.5)
-    expect_false(v$agrees)
+    # a timeout contradicts nothing: inconclusive, not a kbackend bug
+    expect_null(v$agrees)
     expect_match(v$error, "no answer within 1.5 s", fixed = TRUE)
     expect_lt(run$seconds, 30)
   }
