@@ -97,20 +97,35 @@ parse_cli_json <- function(result, python, expected_status,
     parsed <- tryCatch(parser(result$stdout), error = function(e) NULL)
   }
   if (is.null(parsed)) {
+    internal <- internal_error(result)
     tail_err <- cli_escape(utils::tail(result$stderr[nzchar(result$stderr)], 8))
     kb_abort(
       c(
-        "Running the bundled kbackend module with {.path {python}} failed.",
-        x = "Exit status {result$status}.",
+        if (is.null(internal)) {
+          "Running the bundled kbackend module with {.path {python}} failed."
+        } else {
+          "The bundled kbackend module failed in {.path {python}} (a kbackend bug: please report it)."
+        },
+        x = if (is.null(internal)) "Exit status {result$status}." else cli_escape(internal$error),
         if (length(tail_err)) stats::setNames(tail_err, rep(" ", length(tail_err)))
       ),
-      class = "kbackend_error_python",
+      class = c(if (!is.null(internal)) "kbackend_error_internal", "kbackend_error_python"),
       status = result$status,
       stderr = result$stderr,
       call = call
     )
   }
   parsed
+}
+
+# The module's own failure report (exit status 5 with an error object on
+# stdout), or NULL.
+internal_error <- function(result) {
+  if (!identical(result$status, 5L) || !nzchar(result$stdout)) {
+    return(NULL)
+  }
+  answer <- tryCatch(parse_json_answer(result$stdout), error = function(e) NULL)
+  if (is.list(answer) && isTRUE(answer$internal_error) && is.character(answer$error)) answer else NULL
 }
 
 parse_json_answer <- function(json) {

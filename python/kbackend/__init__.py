@@ -9,6 +9,12 @@ any backend, and sets it safely before Keras starts::
     >>> kbackend.use_keras_backend("jax")     # returns the previous value
 """
 
+from . import _stdlib
+
+with _stdlib.first():  # a json.py in the working directory must not break kbackend
+    import contextlib, json, math, re, stat  # noqa: E401,F401 - loaded once, from the stdlib
+    import importlib.machinery, importlib.util  # noqa: E401,F401
+
 from ._version import __version__
 from .errors import (
     BackendLockedError,

@@ -12,7 +12,7 @@ MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional
 
-from . import info, interfaces
+from . import _stdlib, info, interfaces
 from ._version import __version__
 from .errors import KBackendError
 
@@ -37,7 +37,8 @@ examples:
 
 
 def _parser() -> "argparse.ArgumentParser":
-    import argparse
+    with _stdlib.first():
+        import argparse
 
     parser = argparse.ArgumentParser(
         prog="python -m kbackend", description=_DESCRIPTION, epilog=_EPILOG,
@@ -104,10 +105,17 @@ def main(argv: "Optional[List[str]]" = None) -> int:
     """
     try:
         return _main(argv)
-    except Exception:  # noqa: BLE001 - reported, with a distinct status
-        import traceback
+    except Exception as exc:  # noqa: BLE001 - reported, with a distinct status
+        with _stdlib.first():  # formatting imports more modules (linecache, tokenize, ...)
+            import traceback
 
-        traceback.print_exc()
+            text = traceback.format_exc()
+        sys.stderr.write(text)
+        words = sys.argv[1:] if argv is None else argv
+        if "--json" in words:
+            # the R bridge reads stdout: give it an error object, not silence
+            _print(json.dumps({"internal_error": True, "error": "{}: {}".format(type(exc).__name__, exc),
+                               "traceback": text.splitlines()[-12:]}))
         return EXIT_INTERNAL
 
 
@@ -146,7 +154,8 @@ def _report(as_json: bool, verify: bool, timeout: "Optional[float]",
     if as_json:
         _print(info.record_json(record, indent=2))
     else:
-        from . import report
+        with _stdlib.first():
+            from . import report
 
         _print(report.format_report(record))
     if record["verify"] is not None and record["verify"]["agrees"] is False:

@@ -12,6 +12,8 @@ compiled files: a name that occurs nowhere cannot be defined.
 """
 
 import os
+
+from . import _stdlib
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Callable, Iterable, Optional, Set, Tuple
@@ -30,7 +32,8 @@ _MAX_DEPTH = 6
 
 
 def _read_tree(path: str):
-    import ast  # only this rare path needs it; keeps start-up lean
+    with _stdlib.first():  # only this rare path needs it; keeps start-up lean
+        import ast
 
     try:
         with open(path, "rb") as handle:
@@ -41,7 +44,8 @@ def _read_tree(path: str):
 
 def _module_statements(body: list) -> list:
     """Statements run at import: the body, and inside if/try/with/loops."""
-    import ast
+    with _stdlib.first():
+        import ast
 
     found = []
     for node in body:
@@ -68,7 +72,8 @@ def _resolve_relative(module: str, is_package: bool, level: int, target: "Option
 def bindings(module: str, origin: str, locate: "Locate", depth: int = 0,
              seen: "Optional[Set[str]]" = None) -> "Tuple[Set[str], bool]":
     """Names a module binds at import time, and whether that set is certain."""
-    import ast
+    with _stdlib.first():
+        import ast
 
     seen = set() if seen is None else seen
     if origin in seen:
@@ -202,7 +207,8 @@ def unimportable_api(module: str, origin: str, locate: "Locate",
     ``function`` gets "cannot import name 'reset_uids' ...".  ``source`` is
     as for :func:`first_missing_entry`.
     """
-    import ast
+    with _stdlib.first():
+        import ast
     import sys
 
     package = locate("keras.backend")

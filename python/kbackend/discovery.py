@@ -103,7 +103,7 @@ def scan_distributions(
     want = None if wanted is None else {normalize_dist_name(n) for n in wanted}
     found = {}  # type: Dict[str, Tuple[Optional[str], str]]
     for directory in sys.path if paths is None else paths:
-        directory = directory or os.getcwd()
+        directory = directory or "."  # "" is the working directory, even a deleted one
         try:
             entries = os.listdir(directory)
         except OSError:
@@ -172,8 +172,16 @@ def _fingerprint() -> "Tuple[Any, ...]":
             stamps.append(os.stat(directory or ".").st_mtime_ns)
         except OSError:
             stamps.append(None)
-    return (tuple(sys.path), tuple(stamps), os.getcwd(), tuple(map(id, sys.meta_path)),
+    return (tuple(sys.path), tuple(stamps), working_directory(), tuple(map(id, sys.meta_path)),
             tuple(map(id, sys.path_hooks)))
+
+
+def working_directory() -> "Optional[str]":
+    """The current directory, or None when it has been deleted under us."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
 
 
 def installed_libraries() -> "Dict[str, Dict[str, Optional[str]]]":

@@ -14,7 +14,7 @@ MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional
 
-from . import discovery, interfaces, keras_json, live, rules
+from . import _stdlib, discovery, interfaces, keras_json, live, rules
 from ._version import __version__
 
 FLAVOURS = {
@@ -316,7 +316,8 @@ def _home_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List
                               "Set KERAS_HOME to a writable directory."))
     if home == "":
         found.append(_problem("keras-home-empty",
-                              "KERAS_HOME is set but empty: Keras reads keras.json from the current directory ({}).".format(os.getcwd()),
+                              "KERAS_HOME is set but empty: Keras reads keras.json from the current directory ({}).".format(
+                                  discovery.working_directory() or "which no longer exists"),
                               "Unset KERAS_HOME or set it to an absolute path."))
     elif home and home.startswith("~"):
         found.append(_problem("keras-home-tilde",
@@ -437,7 +438,8 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
     record["tf_keras"] = _tf_keras_route(environ, libs, keras, outcome, config) if state["locked"] else route
     record["problems"] = _problems(record, environ, would_be)
     if facts is not None:
-        from . import interface_problems  # only R asks about interfaces
+        with _stdlib.first():  # only R asks about interfaces
+            from . import interface_problems
 
         record["problems"].extend(interface_problems.problems(record, facts, applied, environ))
         compile_failure = None if state["locked"] else interface_problems.theano_compile_failure(record, environ)
@@ -487,7 +489,8 @@ def backend_info(verify: bool = False, timeout: "Optional[float]" = None,
     """
     record = collect(interface=interface)
     if verify:
-        from . import verify as verifying  # subprocess machinery only when asked
+        with _stdlib.first():  # subprocess machinery only when asked
+            from . import verify as verifying
 
         applied = interfaces.apply(interfaces.parse(interface), dict(os.environ),
                                    _tensorflow_imports_keras(discovery.installed_libraries()))

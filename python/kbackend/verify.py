@@ -28,7 +28,9 @@ _MARKER = "KBACKEND-VERIFY:"
 
 #: Runs in the child: import Keras, then ask the backend for its devices.
 _PROBE = r"""
-import json, os, sys, time
+import sys
+del sys.path[0]  # '' for -c: the working directory must not shadow json
+import json, os, time
 sys.path[:] = json.loads(os.environ.pop("_KBACKEND_SYS_PATH"))
 def describe(exc):
     message = str(exc)

@@ -417,11 +417,16 @@ class Interfaces(unittest.TestCase):
         self.assertEqual(middle["keras_home_source"], "home")
 
     def test_a_running_python_sees_only_the_backend_keras3_sets(self):
+        running = dict(keras3_facts(KERAS_BACKEND="jax"), python_started=True, tensorflow_loaded=True)
         with installed(KERAS3, KERAS_BACKEND="torch"):
-            record = kbackend.backend_info(interface=dict(keras3_facts(KERAS_BACKEND="jax"), python_started=True))
+            record = kbackend.backend_info(interface=running)
+            # R tensorflow not loaded yet: loading it imports TensorFlow 2.21,
+            # which imports Keras before keras3 sets KERAS_BACKEND
+            first = kbackend.backend_info(interface=dict(running, tensorflow_loaded=False))
         self.assertEqual(record["backend"], "jax")
         self.assertEqual(record["keras_home_source"], "home")
         self.assertNotIn("TF_CPP_MIN_LOG_LEVEL", record["variables"])
+        self.assertEqual((first["backend"], first["source"]), ("torch", "environment"))
 
     def test_a_loaded_interface_has_made_its_changes(self):
         with installed(KERAS3) as box:
@@ -628,6 +633,44 @@ class CommandLine(unittest.TestCase):
             self.assertEqual(json.loads(out)["error_class"], "InvalidBackendError")
             code, out, _ = self.run_cli(["use", "jax", "--check", "--json"])
             self.assertEqual((code, json.loads(out)["ok"]), (0, True))
+
+    def test_internal_failure_is_exit_5_with_an_error_object(self):
+        with installed(KERAS3):
+            code, out, err = self.run_cli(["--json", "--interface-json", '{"name": "x"}'])
+        self.assertEqual(code, cli.EXIT_INTERNAL)
+        answer = json.loads(out)
+        self.assertTrue(answer["internal_error"])
+        self.assertTrue(answer["error"].startswith("ValueError: interface must be"))
+        self.assertIn("Traceback", err)
+
+    def test_hostile_working_directory(self):
+        """Files named like the standard modules kbackend uses, and a deleted
+        working directory: a report, never a crash."""
+        import subprocess
+        import tempfile
+
+        python_dir = os.path.join(os.path.dirname(os.path.dirname(HERE)), "python")
+        bootstrap = "import sys; sys.path.insert(0, sys.argv.pop(1)); from kbackend.cli import main; sys.exit(main(sys.argv[1:]))"
+        env = dict(os.environ, PYTHONPATH=python_dir)
+        with Sandbox() as box:
+            # not contextlib or linecache: `python -m` (3.6) and `-c` (3.13)
+            # import those before any code of kbackend's runs
+            for module in ("json", "re", "math", "argparse", "traceback", "ast", "tokenize"):
+                with open(os.path.join(box.root, module + ".py"), "w") as handle:
+                    handle.write("raise SystemExit('shadowed {}')\n".format(module))
+            for argv in ([sys.executable, "-m", "kbackend", "--json"], [sys.executable, "-m", "kbackend"],
+                         [sys.executable, "-c", bootstrap, python_dir, "--json"],
+                         [sys.executable, "-m", "kbackend", "--json", "--interface-json", "[]"]):
+                done = subprocess.run(argv, cwd=box.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                self.assertNotIn(b"shadowed", done.stderr, argv)
+                self.assertIn(done.returncode, (0, 1, 5), argv)
+                if "--json" in argv:
+                    json.loads(done.stdout.decode())
+        gone = tempfile.mkdtemp()
+        done = subprocess.run([sys.executable, "-c", "import os, subprocess, sys; os.chdir({0!r}); os.rmdir({0!r}); "
+                               "sys.exit(subprocess.call([sys.executable, '-m', 'kbackend', '--json'], "
+                               "stdout=subprocess.DEVNULL))".format(gone)], env=env)
+        self.assertIn(done.returncode, (0, 1))
 
     def test_usage_errors(self):
         self.assertEqual(self.run_cli(["--no-such-flag"])[0], cli.EXIT_USAGE)

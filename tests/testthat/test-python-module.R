@@ -87,6 +87,35 @@ test_that("a usage error or a crash is a classed error with the stderr tail", {
   )
 })
 
+test_that("the module's own failure (exit 5) is a classed internal error", {
+  local_clean_env()
+  # a malformed interface description is a bug of the caller: exit 5
+  result <- run_kbackend_cli(test_python(), c("--json", "--interface-json", "{\"name\": \"x\"}"))
+  expect_equal(result$status, 5L)
+  err <- expect_error(
+    parse_cli_json(result, test_python(), expected_status = c(0L, 1L)),
+    class = "kbackend_error_internal"
+  )
+  expect_s3_class(err, "kbackend_error_python")
+  expect_match(conditionMessage(err), "ValueError: interface must be", fixed = TRUE)
+})
+
+test_that("a hostile working directory does not break the module", {
+  local_clean_env()
+  for (module in c("json", "re", "math", "stat", "argparse", "traceback", "ast")) {
+    writeLines(sprintf("raise SystemExit('shadowed %s')", module), paste0(module, ".py"))
+  }
+  result <- run_kbackend_cli(test_python(), "--json")
+  expect_true(result$status %in% c(0L, 1L))
+  expect_equal(parse_record(result$stdout)$python$executable != "", TRUE)
+  withr::local_dir(tempdir())
+  gone <- withr::local_tempdir()
+  withr::local_dir(gone)
+  unlink(gone, recursive = TRUE)
+  result <- run_kbackend_cli(test_python(), "--json")
+  expect_true(result$status %in% c(0L, 1L))
+})
+
 test_that("in-process calls map the module's exceptions to R classes", {
   local_clean_env()
   res <- in_fresh_r(function() {
