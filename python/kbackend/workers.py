@@ -1,0 +1,490 @@
+"""The backend choice across worker processes: survey it, set it everywhere.
+
+``KERAS_BACKEND`` is an environment variable, so a worker process sees the
+value its parent had *when the worker started*: a pool or cluster started
+after :func:`kbackend.use_keras_backend` inherits the choice, one started
+before it (or a worker started later from another environment) does not.
+Nothing fails at that point; each worker simply imports Keras with its own
+backend.  :func:`backend_survey` runs :func:`kbackend.backend_info` in every
+worker -- importing no Keras there -- and says whether they agree;
+:func:`use_keras_backend_on` sets the backend in every worker of a running
+Dask cluster, or in none of them.
+
+Because workers inherit the environment, the reliable way to give every
+worker the same backend is to call :func:`kbackend.use_keras_backend` in the
+parent *before* the pool or cluster starts its workers
+(``tests/python/test_workers.py`` proves it for fork, spawn and forkserver
+children, process pools and Dask LocalClusters against a real
+``import keras`` in each worker), then check with :func:`backend_survey`.
+
+Dask and :mod:`concurrent.futures` are never imported here: they are only
+used through the objects the caller passes in.  The worker-side functions
+are module-level so that they pickle by reference; ``kbackend`` must be
+importable in the workers (it has no dependencies).  Everything returned is
+plain JSON-compatible data.
+"""
+
+import os
+import sys
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, List, Optional, Tuple
+
+from . import errors
+from .info import backend_info
+from .keras_json import describe_exception
+from .setting import check_keras_backend, use_keras_backend
+
+#: The fields of a survey row, in order; the R side uses the same names.
+ROW_FIELDS = ("worker", "host", "pid", "python", "backend", "source", "status", "keras_version", "locked", "error")
+#: Fields compared across workers for ``differences``, in the order reported.
+COMPARED_FIELDS = ("python", "backend", "source", "status", "keras_version", "locked")
+#: Fields that must agree for a survey to be ``consistent``: the same backend,
+#: working or failing alike, with the same Keras.
+CONSISTENCY_FIELDS = ("backend", "status", "keras_version")
+#: Seconds an executor survey waits for every worker process to report.
+DEFAULT_TIMEOUT = 60.0
+#: An arrival message from a worker larger than this is not one of ours.
+_MAX_MESSAGE = 1 << 16
+
+
+# ---------------------------------------------------------------------------
+# worker side: these run inside the workers (pickled by reference)
+
+def survey_row(worker: "Any" = None) -> "Dict[str, Any]":
+    """This process's backend, as one survey row; imports no Keras.
+
+    Runs :func:`kbackend.backend_info` and keeps the fields that identify the
+    process and its Keras backend.  Never raises: if kbackend itself fails,
+    the row says so in ``error`` (``status`` "error", ``backend`` None) so
+    that the survey still reports the worker, as inconsistent.
+    """
+    import socket
+
+    row = {"worker": worker, "host": socket.gethostname(), "pid": os.getpid(), "python": sys.executable,
+           "backend": None, "source": None, "status": "error", "keras_version": None, "locked": None,
+           "error": None}  # type: Dict[str, Any]
+    try:
+        record = backend_info()
+    except Exception as exc:  # a kbackend bug must not hide the worker
+        row["error"] = "kbackend failed in this worker: {}".format(describe_exception(exc))
+        return row
+    row.update(backend=record["backend"], source=record["source"], status=record["status"],
+               keras_version=record["keras"]["version"], locked=record["locked"], error=record["error"])
+    return row
+
+
+def _refusal(exc: "BaseException") -> "Dict[str, Any]":
+    code = getattr(exc, "code", None) if isinstance(exc, errors.KBackendError) else None
+    return {"ok": False, "code": code, "message": str(exc) if code else describe_exception(exc),
+            "previous": os.environ.get("KERAS_BACKEND")}
+
+
+def check_on_worker(name: "Any") -> "Dict[str, Any]":
+    """Would :func:`kbackend.use_keras_backend` accept ``name`` here?  Changes nothing.
+
+    Returns ``{"ok", "code", "message", "previous"}`` instead of raising,
+    because Dask's ``client.run`` stops at the first worker that raises and
+    the caller needs every worker's answer.
+    """
+    try:
+        check_keras_backend(name)
+    except Exception as exc:
+        return _refusal(exc)
+    return {"ok": True, "code": None, "message": None, "previous": os.environ.get("KERAS_BACKEND")}
+
+
+def set_on_worker(name: "Any") -> "Dict[str, Any]":
+    """:func:`kbackend.use_keras_backend` here, answering like :func:`check_on_worker`."""
+    try:
+        previous = use_keras_backend(name)
+    except Exception as exc:
+        return _refusal(exc)
+    return {"ok": True, "code": None, "message": None, "previous": previous}
+
+
+def restore_on_worker(previous: "Optional[str]") -> None:
+    """Put ``KERAS_BACKEND`` back to ``previous`` (None: unset) after a partial change."""
+    if previous is None:
+        os.environ.pop("KERAS_BACKEND", None)
+    else:
+        os.environ["KERAS_BACKEND"] = previous
+
+
+def gated_row(address: "Tuple[str, int]", token: str, timeout: float) -> bool:
+    """Report this process's row to the surveying parent, then hold the
+    worker until the parent has heard from every worker process.
+
+    Holding is what makes an executor survey deterministic: a process pool
+    worker runs one task at a time, so while it waits here no other survey
+    task can land on it, and the parent knows each live worker process
+    reported.  Returns whether the parent admitted this report; a task that
+    runs after the survey closed (a surplus task) finds nobody listening and
+    returns False at once.
+    """
+    import json
+    import socket
+
+    message = json.dumps({"token": token, "row": survey_row()}) + "\n"
+    try:
+        connection = socket.create_connection(address, timeout=timeout)
+    except OSError:
+        return False
+    try:
+        connection.sendall(message.encode("utf-8"))
+        return connection.recv(1) == b"1"
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+# ---------------------------------------------------------------------------
+# the verdict
+
+def summarize(rows: "Any") -> "Dict[str, Any]":
+    """The survey verdict for rows from :func:`survey_row`.
+
+    ``rows`` is a list of rows, or the ``{worker: row}`` dict that Dask's
+    ``client.run(survey_row)`` returns (each row then gets its key as
+    ``worker``; use this with an asynchronous client:
+    ``summarize(await client.run(kbackend.workers.survey_row))``).
+
+    ``consistent`` is True when every row has the same ``backend``,
+    ``status`` and ``keras_version`` (so also for no rows at all: check
+    ``workers`` is not empty); ``differences`` lists each of ``python``,
+    ``backend``, ``source``, ``status``, ``keras_version``, ``locked`` that
+    takes more than one value, in that order.
+    """
+    if isinstance(rows, dict):
+        rows = [dict(rows[key], worker=key) for key in sorted(rows, key=str)]
+    rows = [dict(row) for row in rows]
+    differences = []
+    for field in COMPARED_FIELDS:
+        values = []  # type: List[Any]
+        for row in rows:
+            if row.get(field) not in values:
+                values.append(row.get(field))
+        if len(values) > 1:
+            differences.append(field)
+    consistent = not any(field in differences for field in CONSISTENCY_FIELDS)
+    return {"workers": rows, "consistent": consistent, "differences": differences}
+
+
+# ---------------------------------------------------------------------------
+# what the caller passed
+
+def _is_dask_client(target: "Any") -> bool:
+    """A Dask ``distributed.Client``, recognised without importing dask."""
+    return callable(getattr(target, "run", None)) and callable(getattr(target, "scheduler_info", None))
+
+
+def _executor_kind(target: "Any") -> "Optional[str]":
+    """``"processes"`` or ``"threads"`` for concurrent.futures pools, by their attributes."""
+    if not callable(getattr(target, "submit", None)):
+        return None
+    if isinstance(getattr(target, "_processes", None), dict) and isinstance(getattr(target, "_max_workers", None), int):
+        return "processes"
+    if hasattr(target, "_threads") and not hasattr(target, "_processes"):
+        return "threads"
+    return None
+
+
+def _run_everywhere(client: "Any", function: "Any", *args: "Any") -> "Dict[str, Any]":
+    """``client.run(function, *args)`` on every worker, with an exception as
+    the value for a worker where it failed (e.g. kbackend not importable)."""
+    import inspect
+
+    try:
+        returns_errors = "on_error" in inspect.signature(client.run).parameters
+    except (TypeError, ValueError):
+        returns_errors = False
+    results = client.run(function, *args, on_error="return") if returns_errors else client.run(function, *args)
+    if not isinstance(results, dict):
+        raise TypeError("the Dask client returned {} instead of a dict: an asynchronous client? Use "
+                        "kbackend.workers.summarize(await client.run(kbackend.workers.survey_row)) "
+                        "there.".format(type(results).__name__))
+    return results
+
+
+# ---------------------------------------------------------------------------
+# surveys
+
+def backend_survey(executor_or_client: "Any", timeout: float = DEFAULT_TIMEOUT) -> "Dict[str, Any]":
+    """Which Keras backend every worker would use, and whether they agree.
+
+    Runs :func:`kbackend.backend_info` in each worker -- without importing
+    Keras there -- and returns a plain dict::
+
+        {"workers": [row, ...], "consistent": True, "differences": []}
+
+    Each row has ``worker`` (the Dask address, or an index), ``host``,
+    ``pid``, ``python`` (the worker's interpreter), ``backend``, ``source``,
+    ``status``, ``keras_version``, ``locked`` and ``error``; rows are sorted
+    by worker address, or by (host, pid).  See :func:`summarize` for
+    ``consistent`` and ``differences``.
+
+    ``executor_or_client`` is one of:
+
+    - a Dask ``distributed.Client`` (recognised by its ``run`` and
+      ``scheduler_info`` methods): ``client.run`` runs once in every worker
+      the scheduler knows now.  A worker where kbackend cannot run gets a
+      row with only ``worker`` and ``error``.
+    - a ``concurrent.futures.ProcessPoolExecutor``: every worker process
+      the pool has is surveyed, each exactly once.  The survey submits one
+      task per possible worker (``max_workers``); each task reports to this
+      process and holds its worker until every live worker process has
+      reported, so none can run two of them and none is missed.  The pool
+      must be free to run them: a pool busy with other work for longer than
+      ``timeout`` seconds raises :class:`TimeoutError`, naming how many
+      reported.  Surplus tasks (a pool that has started fewer processes
+      than ``max_workers``) return at once.  Python 3.9+ starts pool
+      workers on demand, each with this process's environment of that
+      moment (submitting the survey's tasks may start some): a worker the
+      pool starts *after* the survey is not in it.
+    - a ``concurrent.futures.ThreadPoolExecutor``: its threads share this
+      process's environment, so one row (from a pool thread) answers for
+      all.
+
+    Anything else raises :class:`TypeError`.  ``timeout`` bounds the wait
+    for a pool's workers; a Dask client keeps its own time limits.
+
+    >>> import kbackend
+    >>> from concurrent.futures import ProcessPoolExecutor
+    >>> kbackend.use_keras_backend("jax")      # before the pool starts its workers
+    >>> with ProcessPoolExecutor(4) as pool:
+    ...     survey = kbackend.backend_survey(pool)
+    >>> survey["consistent"], {row["backend"] for row in survey["workers"]}
+    (True, {'jax'})
+    """
+    if _is_dask_client(executor_or_client):
+        return _survey_dask(executor_or_client)
+    kind = _executor_kind(executor_or_client)
+    if kind == "processes":
+        return _survey_process_pool(executor_or_client, timeout)
+    if kind == "threads":
+        row = executor_or_client.submit(survey_row, 0).result(timeout)
+        return summarize([row])
+    raise TypeError("backend_survey() needs a Dask distributed.Client, a concurrent.futures "
+                    "ProcessPoolExecutor or a ThreadPoolExecutor, not {}".format(type(executor_or_client).__name__))
+
+
+def _survey_dask(client: "Any") -> "Dict[str, Any]":
+    results = _run_everywhere(client, survey_row)
+    rows = []
+    for address in sorted(results, key=str):
+        value = results[address]
+        if isinstance(value, BaseException):
+            row = dict.fromkeys(ROW_FIELDS)  # type: Dict[str, Any]
+            row["error"] = "kbackend could not run in this worker (it must be importable there): {}".format(
+                describe_exception(value))
+        else:
+            row = dict(value)
+        row["worker"] = address
+        rows.append(row)
+    return summarize(rows)
+
+
+def _live_pids(executor: "Any") -> "Optional[set]":
+    """The pids of the pool's worker processes now; None if the pool hides them."""
+    processes = getattr(executor, "_processes", None)
+    if not isinstance(processes, dict):
+        return None
+    for _ in range(100):  # the pool's manager thread may be changing it
+        try:
+            return set(processes.keys())
+        except RuntimeError:
+            continue
+    return None
+
+
+def _survey_process_pool(executor: "Any", timeout: float) -> "Dict[str, Any]":
+    """Survey a process pool: one report from each live worker process, held
+    in its worker (see :func:`gated_row`) until all have reported."""
+    import selectors
+    import socket
+    import time
+
+    tasks = executor._max_workers
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    wake_read, wake_write = socket.socketpair()
+    wake_write.setblocking(False)
+    selector = selectors.DefaultSelector()
+    admitted = {}  # type: Dict[Tuple[str, int], Tuple[Any, Dict[str, Any]]]
+    released = []  # type: List[bool]
+    done = False
+
+    def poke(_future: "Any") -> None:
+        # A task that ends while the survey is still collecting has failed.
+        if not released:
+            try:
+                wake_write.send(b"x")
+            except OSError:
+                pass
+
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(tasks + 8)
+        address = listener.getsockname()[:2]
+        token = os.urandom(16).hex()
+        selector.register(listener, selectors.EVENT_READ)
+        selector.register(wake_read, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        futures = [executor.submit(gated_row, address, token, timeout) for _ in range(tasks)]
+        for future in futures:
+            future.add_done_callback(poke)
+        while True:
+            live = _live_pids(executor)
+            pids = {pid for (_host, pid) in admitted}
+            if admitted and (live <= pids if live is not None else len(pids) >= tasks):
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(
+                    "backend_survey: {} of {} worker processes reported within {} s; is the pool busy with "
+                    "other work?".format(len(pids), len(live) if live is not None else tasks, timeout))
+            for key, _events in selector.select(remaining):
+                if key.fileobj is listener:
+                    _admit(listener, token, deadline, admitted)
+                else:
+                    wake_read.recv(64)
+                    _raise_early_end(futures)
+        done = True
+    finally:
+        released.append(True)
+        listener.close()  # first, so that a late task finds nobody listening
+        for connection, _row in admitted.values():
+            try:
+                if done:
+                    connection.sendall(b"1")
+            except OSError:
+                pass
+            connection.close()
+        selector.close()
+        wake_read.close()
+        wake_write.close()
+    rows = [admitted[key][1] for key in sorted(admitted, key=lambda k: (str(k[0]), k[1]))]
+    for index, row in enumerate(rows):
+        row["worker"] = index
+    return summarize(rows)
+
+
+def _admit(listener: "Any", token: str, deadline: float,
+           admitted: "Dict[Tuple[str, int], Tuple[Any, Dict[str, Any]]]") -> None:
+    """Accept one worker's report; anything not carrying the token is dropped."""
+    import json
+    import time
+
+    connection, _peer = listener.accept()
+    data = b""
+    try:
+        connection.settimeout(max(deadline - time.monotonic(), 0.001))
+        while not data.endswith(b"\n") and len(data) < _MAX_MESSAGE:
+            chunk = connection.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        message = json.loads(data.decode("utf-8"))
+        if not isinstance(message, dict) or message.get("token") != token:
+            raise ValueError("not a survey report")
+        row = message["row"]
+        admitted[(row["host"], row["pid"])] = (connection, row)
+    except (OSError, ValueError, KeyError, TypeError):
+        connection.close()
+
+
+def _raise_early_end(futures: "List[Any]") -> None:
+    """A survey task finished before the survey released it: say why."""
+    for future in futures:
+        if future.done():
+            exc = None if future.cancelled() else future.exception()
+            if exc is not None:
+                raise exc
+            raise RuntimeError("backend_survey: a worker process could not report to this process "
+                               "over 127.0.0.1 (a firewall?)")
+
+
+# ---------------------------------------------------------------------------
+# setting
+
+def use_keras_backend_on(client: "Any", name: str) -> "Dict[str, Optional[str]]":
+    """Set the Keras backend in every worker of a Dask cluster, or in none.
+
+    First asks every worker whether it would accept ``name`` (as
+    :func:`kbackend.check_keras_backend` there).  If any refuses -- Keras
+    already imported there with another backend, a name or library that
+    worker lacks -- it raises the refusal's :class:`~kbackend.KBackendError`
+    subclass (the base class when workers refuse for different reasons),
+    whose message names each refusing worker and why and whose ``workers``
+    attribute maps address to reason; no worker is changed.  Otherwise it
+    runs :func:`kbackend.use_keras_backend` in every worker and returns
+    ``{address: previous KERAS_BACKEND}``.  Should a worker refuse in that
+    second step (something imported Keras in between), the workers already
+    changed are restored before the error is raised.
+
+    It changes the running worker processes only (not this process: use
+    :func:`kbackend.use_keras_backend` here), and with no workers it
+    changes nothing and returns ``{}``.  A worker that joins
+    later, or one its nanny restarts (``client.restart()``), starts from the
+    environment it is launched with: set ``KERAS_BACKEND`` there (call
+    :func:`kbackend.use_keras_backend` before starting a ``LocalCluster``, or
+    pass ``env=`` to it) and check with :func:`backend_survey`.
+
+    Only Dask clients are accepted.  A ``concurrent.futures`` pool raises
+    :class:`TypeError`: a process pool starts and replaces workers on
+    demand from this process's environment, so a value set inside today's
+    workers would not reach tomorrow's.  Set the backend here with
+    :func:`kbackend.use_keras_backend` before creating the pool instead.
+
+    >>> previous = kbackend.use_keras_backend_on(client, "torch")
+    >>> kbackend.backend_survey(client)["consistent"]
+    True
+    """
+    if not _is_dask_client(client):
+        raise TypeError("use_keras_backend_on() needs a Dask distributed.Client, not {}. For a "
+                        "concurrent.futures pool, call kbackend.use_keras_backend({!r}) before creating it: its "
+                        "workers inherit this process's environment.".format(type(client).__name__, name))
+    answers = _run_everywhere(client, check_on_worker, name)
+    refused = _refusals(answers)
+    if refused:
+        raise _refusal_error(name, refused, len(answers), "nothing was changed")
+    results = _run_everywhere(client, set_on_worker, name)
+    refused = _refusals(results)
+    if refused:
+        changed = [address for address in results if address not in refused]
+        for address in changed:
+            client.run(restore_on_worker, results[address]["previous"], workers=[address])
+        raise _refusal_error(name, refused, len(results), "the {} workers already changed were restored".format(
+            len(changed)))
+    return {address: results[address]["previous"] for address in sorted(results, key=str)}
+
+
+def _refusals(answers: "Dict[str, Any]") -> "Dict[str, Tuple[Optional[str], str]]":
+    """address -> (error code, message) for every worker that did not say ok."""
+    refused = {}
+    for address in sorted(answers, key=str):
+        answer = answers[address]
+        if isinstance(answer, BaseException):
+            refused[address] = (None, "kbackend could not run there: {}".format(describe_exception(answer)))
+        elif not answer["ok"]:
+            refused[address] = (answer["code"], answer["message"])
+    return refused
+
+
+def _error_class(code: "Optional[str]") -> "type":
+    """The KBackendError subclass a worker's refusal ``code`` stands for."""
+    for value in vars(errors).values():
+        if isinstance(value, type) and issubclass(value, errors.KBackendError) and value.code == code:
+            return value
+    return errors.KBackendError
+
+
+def _refusal_error(name: str, refused: "Dict[str, Tuple[Optional[str], str]]", total: int,
+                   outcome: str) -> "errors.KBackendError":
+    codes = {code for code, _message in refused.values()}
+    cls = _error_class(codes.pop()) if len(codes) == 1 else errors.KBackendError
+    lines = ["{} of {} workers refused backend {!r}; {}:".format(len(refused), total, name, outcome)]
+    lines.extend("  {}: {}".format(address, message) for address, (_code, message) in refused.items())
+    error = cls("\n".join(lines))
+    error.workers = {address: message for address, (_code, message) in refused.items()}  # type: ignore[attr-defined]
+    return error

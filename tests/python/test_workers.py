@@ -1,0 +1,335 @@
+"""The backend choice reaches every worker, and kbackend can prove it.
+
+Real workers only: multiprocessing children (fork, spawn, forkserver),
+concurrent.futures pools and Dask LocalClusters, each started *after*
+``kbackend.use_keras_backend()`` so that they inherit ``KERAS_BACKEND``.  In
+each worker, kbackend's survey is held against a real ``import keras`` (see
+workers_support.py).  Every test has a throwaway HOME and KERAS_HOME, set
+before any worker starts, so Keras never writes into a real ~/.keras.  No
+fixed ports (xdist runs these in parallel), no sleeps, every wait bounded.
+"""
+
+import json
+import multiprocessing
+import os
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+import distributed
+import pytest
+
+import kbackend
+from kbackend import workers
+from workers_support import TIMEOUT, keras_backend_variable, loaded_heavy, real_backend, \
+    real_backend_at_barrier, report
+
+ROW_FIELDS = ["worker", "host", "pid", "python", "backend", "source", "status", "keras_version", "locked", "error"]
+
+
+@pytest.fixture
+def keras_sandbox(monkeypatch, tmp_path):
+    """A throwaway Keras directory holding a keras.json that names tensorflow
+    (so KERAS_BACKEND must win, and no worker needs to write the file), and
+    KERAS_BACKEND restored afterwards whatever the test set it to."""
+    home = tmp_path / "keras"
+    home.mkdir()
+    (home / "keras.json").write_text(json.dumps({"floatx": "float32", "epsilon": 1e-07, "backend": "tensorflow",
+                                                 "image_data_format": "channels_last"}))
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    monkeypatch.setenv("KERAS_BACKEND", "unset-by-the-fixture")  # records the original for restoring
+    monkeypatch.delenv("KERAS_BACKEND")
+    assert "keras" not in sys.modules, "this process must not have imported Keras (fork would inherit it)"
+    return str(home)
+
+
+def check_row(row, backend, locked=False):
+    assert list(row) == ROW_FIELDS
+    assert (row["backend"], row["source"], row["status"], row["locked"], row["error"]) == \
+        (backend, "environment", "ok", locked, None), row
+    assert row["keras_version"] == kbackend.backend_info()["keras"]["version"]
+    assert row["python"] == sys.executable
+
+
+# ---------------------------------------------------------------------------
+# the verdict and the argument checks, without workers
+
+def row(**fields):
+    base = {"worker": 0, "host": "h", "pid": 1, "python": "/py", "backend": "jax", "source": "environment",
+            "status": "ok", "keras_version": "3.15.1", "locked": False, "error": None}
+    base.update(fields)
+    return base
+
+
+def test_verdict_compares_backend_status_and_keras_version():
+    assert workers.summarize([row(), row(pid=2)]) == {"workers": [row(), row(pid=2)], "consistent": True,
+                                                      "differences": []}
+    # Differences are reported in a fixed order; only three break consistency.
+    mixed = workers.summarize([row(), row(pid=2, locked=True, source="config", python="/other")])
+    assert mixed["consistent"] is True
+    assert mixed["differences"] == ["python", "source", "locked"]
+    for field, value in (("backend", "torch"), ("status", "error"), ("keras_version", "3.0.0")):
+        verdict = workers.summarize([row(), row(pid=2, **{field: value})])
+        assert verdict["consistent"] is False and verdict["differences"] == [field]
+    everything = workers.summarize([row(), row(pid=2, python="/b", backend="torch", source="config",
+                                               status="error", keras_version=None, locked=True)])
+    assert everything["differences"] == list(workers.COMPARED_FIELDS)
+    assert workers.summarize([]) == {"workers": [], "consistent": True, "differences": []}
+
+
+def test_verdict_takes_the_dict_client_run_returns():
+    verdict = workers.summarize({"tcp://b:2": row(), "tcp://a:1": row(backend="torch")})
+    assert [r["worker"] for r in verdict["workers"]] == ["tcp://a:1", "tcp://b:2"]
+    assert verdict["differences"] == ["backend"]
+
+
+def test_only_pools_and_dask_clients_are_accepted(keras_sandbox):
+    with pytest.raises(TypeError, match="Dask distributed.Client"):
+        kbackend.backend_survey(object())
+    with ThreadPoolExecutor(1) as pool:
+        with pytest.raises(TypeError, match=r"use_keras_backend\('jax'\) before creating it"):
+            kbackend.use_keras_backend_on(pool, "jax")
+    assert "KERAS_BACKEND" not in os.environ
+
+
+class FakeClient:
+    """Just enough of distributed.Client: ``run`` answers from a table per
+    worker-side function, and records every call."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.calls = []
+
+    def scheduler_info(self):
+        return {"workers": {address: {} for address in self.answers["check_on_worker"]}}
+
+    def run(self, function, *args, workers=None, wait=True, nanny=False, on_error="raise"):
+        self.calls.append((function.__name__, args, workers))
+        table = self.answers[function.__name__]
+        return {address: table[address] for address in (workers or sorted(table))}
+
+
+OK = {"ok": True, "code": None, "message": None, "previous": None}
+
+
+def refusal(code, message):
+    return {"ok": False, "code": code, "message": message, "previous": "torch"}
+
+
+def test_a_refusal_names_every_refusing_worker_and_changes_nothing():
+    client = FakeClient({"check_on_worker": {
+        "tcp://a:1": OK, "tcp://b:2": refusal("kbackend_error_locked", "Keras is already loaded in b"),
+        "tcp://c:3": refusal("kbackend_error_locked", "Keras is already loaded in c")}})
+    with pytest.raises(kbackend.BackendLockedError) as caught:
+        kbackend.use_keras_backend_on(client, "jax")
+    assert caught.value.workers == {"tcp://b:2": "Keras is already loaded in b",
+                                    "tcp://c:3": "Keras is already loaded in c"}
+    assert str(caught.value).startswith("2 of 3 workers refused backend 'jax'; nothing was changed")
+    assert "tcp://b:2: Keras is already loaded in b" in str(caught.value)
+    assert [call[0] for call in client.calls] == ["check_on_worker"]
+
+
+def test_refusals_of_different_kinds_raise_the_base_class():
+    client = FakeClient({"check_on_worker": {
+        "tcp://a:1": refusal("kbackend_error_not_installed", "no torch in a"),
+        "tcp://b:2": ValueError("kbackend import failed")}})
+    with pytest.raises(kbackend.KBackendError) as caught:
+        kbackend.use_keras_backend_on(client, "torch")
+    assert type(caught.value) is kbackend.KBackendError
+    assert caught.value.workers == {"tcp://a:1": "no torch in a",
+                                    "tcp://b:2": "kbackend could not run there: ValueError: kbackend import failed"}
+
+
+def test_a_worker_refusing_late_gets_the_others_restored():
+    client = FakeClient({
+        "check_on_worker": {"tcp://a:1": OK, "tcp://b:2": OK},
+        "set_on_worker": {"tcp://a:1": dict(OK, previous="numpy"),
+                          "tcp://b:2": refusal("kbackend_error_locked", "imported meanwhile")},
+        "restore_on_worker": {"tcp://a:1": None, "tcp://b:2": None}})
+    with pytest.raises(kbackend.BackendLockedError, match="the 1 workers already changed were restored"):
+        kbackend.use_keras_backend_on(client, "jax")
+    assert client.calls[-1] == ("restore_on_worker", ("numpy",), ["tcp://a:1"])
+
+
+def test_every_row_of_a_fake_cluster_is_labelled_with_its_address():
+    client = FakeClient({"check_on_worker": {}, "survey_row": {
+        "tcp://b:2": row(worker=None), "tcp://a:1": RuntimeError("no kbackend here")}})
+    survey = kbackend.backend_survey(client)
+    assert [r["worker"] for r in survey["workers"]] == ["tcp://a:1", "tcp://b:2"]
+    broken = survey["workers"][0]
+    assert list(broken) == ROW_FIELDS and broken["backend"] is None
+    assert broken["error"].endswith("RuntimeError: no kbackend here")
+    assert survey["consistent"] is False
+
+
+# ---------------------------------------------------------------------------
+# multiprocessing: children started after use_keras_backend inherit it
+
+@pytest.mark.parametrize("method", multiprocessing.get_all_start_methods())
+def test_multiprocessing_children_inherit_the_backend(method, keras_sandbox):
+    assert kbackend.use_keras_backend("jax") is None
+    context = multiprocessing.get_context(method)
+    queue = context.Queue()
+    children = [context.Process(target=report, args=(queue,)) for _ in range(2)]
+    for child in children:
+        child.start()
+    try:
+        answers = [queue.get(timeout=TIMEOUT) for _ in children]
+    finally:
+        for child in children:
+            child.join(TIMEOUT)
+    assert [child.exitcode for child in children] == [0, 0]
+    assert sorted(answer["row"]["pid"] for answer in answers) == sorted(child.pid for child in children)
+    for answer in answers:
+        assert "error" not in answer, answer
+        check_row(answer["row"], "jax")
+        assert answer["heavy_after_survey"] == []
+        assert answer["real"]["backend"] == "jax"
+
+
+# ---------------------------------------------------------------------------
+# concurrent.futures
+
+def real_backend_in_each(pool, processes):
+    """real_backend() once in each of ``processes`` pool workers: a barrier
+    of that many parties keeps any worker from taking two calls."""
+    with multiprocessing.Manager() as manager:
+        barrier = manager.Barrier(processes)
+        futures = [pool.submit(real_backend_at_barrier, barrier) for _ in range(processes)]
+        answers = [future.result(TIMEOUT) for future in futures]
+    return {answer["pid"]: answer for answer in answers}
+
+
+def test_process_pool_survey_reaches_every_worker(keras_sandbox):
+    kbackend.use_keras_backend("jax")
+    with ProcessPoolExecutor(2) as pool:
+        survey = kbackend.backend_survey(pool, timeout=TIMEOUT)
+        assert kbackend.backend_survey(pool, timeout=TIMEOUT) == survey  # the same workers, each once
+        real = real_backend_in_each(pool, 2)
+    assert survey["consistent"] is True and survey["differences"] == []
+    assert [r["worker"] for r in survey["workers"]] == [0, 1]
+    assert {r["pid"] for r in survey["workers"]} == set(real)
+    for surveyed in survey["workers"]:
+        check_row(surveyed, "jax")
+        assert real[surveyed["pid"]]["heavy_before"] == []  # the surveys imported no Keras
+        assert real[surveyed["pid"]]["backend"] == "jax"
+
+
+def test_a_pool_worker_started_after_a_change_differs_and_the_survey_says_so(keras_sandbox):
+    # Python 3.9+ starts spawn/forkserver pool workers on demand, each with
+    # the parent's environment of that moment.
+    kbackend.use_keras_backend("jax")
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        first = pool.submit(os.getpid).result(TIMEOUT)
+        kbackend.use_keras_backend("torch")
+        survey = kbackend.backend_survey(pool, timeout=TIMEOUT)
+        real = real_backend_in_each(pool, 2)
+    assert survey["consistent"] is False
+    assert survey["differences"] == ["backend"]
+    backends = {r["pid"]: r["backend"] for r in survey["workers"]}
+    assert backends[first] == "jax" and sorted(backends.values()) == ["jax", "torch"]
+    assert {pid: answer["backend"] for pid, answer in real.items()} == backends
+
+
+def test_a_busy_pool_times_out_instead_of_guessing(keras_sandbox):
+    kbackend.use_keras_backend("jax")
+    with multiprocessing.Manager() as manager, ProcessPoolExecutor(2) as pool:
+        barrier = manager.Barrier(2)  # never completed: holds one worker until released
+        held = pool.submit(barrier.wait, TIMEOUT)
+        with pytest.raises(TimeoutError, match="1 of 2 worker processes reported within 0.5 s"):
+            kbackend.backend_survey(pool, timeout=0.5)
+        barrier.abort()
+        with pytest.raises(threading.BrokenBarrierError):
+            held.result(TIMEOUT)
+        assert len(kbackend.backend_survey(pool, timeout=TIMEOUT)["workers"]) == 2
+
+
+def test_thread_pool_answers_once_for_this_process(keras_sandbox):
+    kbackend.use_keras_backend("jax")
+    with ThreadPoolExecutor(4) as pool:
+        survey = kbackend.backend_survey(pool, timeout=TIMEOUT)
+    assert [r["pid"] for r in survey["workers"]] == [os.getpid()]
+    check_row(survey["workers"][0], "jax")
+    assert survey["consistent"] is True
+
+
+# ---------------------------------------------------------------------------
+# Dask
+
+def local_cluster(**options):
+    return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                    scheduler_port=0, host="127.0.0.1", **options)
+
+
+def on_workers(client, addresses, function):
+    """``function()`` as a task pinned to each worker, all at once, with
+    bounded waits: ``{address: result}``."""
+    futures = {address: client.submit(function, workers=[address], allow_other_workers=False, pure=False)
+               for address in addresses}
+    return {address: future.result(TIMEOUT) for address, future in futures.items()}
+
+
+def test_dask_cluster_survey_and_setting_the_backend_everywhere(keras_sandbox):
+    kbackend.use_keras_backend("jax")
+    with local_cluster() as cluster, distributed.Client(cluster) as client:
+        client.wait_for_workers(2, timeout=TIMEOUT)
+        survey = kbackend.backend_survey(client)
+        addresses = sorted(client.scheduler_info()["workers"])
+        assert [r["worker"] for r in survey["workers"]] == addresses
+        assert survey["consistent"] is True and survey["differences"] == []
+        for surveyed in survey["workers"]:
+            check_row(surveyed, "jax")
+        assert client.run(loaded_heavy) == {address: [] for address in addresses}  # the survey imported none
+        for answer in on_workers(client, addresses, real_backend).values():
+            assert (answer["heavy_before"], answer["backend"]) == ([], "jax")
+
+        # Real Keras locked both workers to jax; restarted workers come from
+        # the nannies, which inherited KERAS_BACKEND when the cluster started.
+        client.restart(timeout=TIMEOUT)
+        client.wait_for_workers(2, timeout=TIMEOUT)
+        addresses = sorted(client.scheduler_info()["workers"])
+        survey = kbackend.backend_survey(client)
+        assert [(r["backend"], r["locked"]) for r in survey["workers"]] == [("jax", False)] * 2
+
+        assert kbackend.use_keras_backend_on(client, "torch") == {address: "jax" for address in addresses}
+        survey = kbackend.backend_survey(client)
+        assert survey["consistent"] is True
+        for surveyed in survey["workers"]:
+            check_row(surveyed, "torch")
+        locked, other = addresses
+        assert on_workers(client, [locked], real_backend)[locked]["backend"] == "torch"
+
+        with pytest.raises(kbackend.BackendLockedError) as caught:
+            kbackend.use_keras_backend_on(client, "jax")
+        assert list(caught.value.workers) == [locked]
+        assert locked in str(caught.value) and other not in str(caught.value)
+        assert "nothing was changed" in str(caught.value)
+        assert client.run(keras_backend_variable) == {locked: "torch", other: "torch"}
+        survey = kbackend.backend_survey(client)
+        assert survey["consistent"] is True and survey["differences"] == ["source", "locked"]
+        assert [(r["worker"], r["source"], r["locked"]) for r in survey["workers"]] == \
+            [(locked, "imported", True), (other, "environment", False)]
+
+
+def test_dask_worker_started_with_another_backend_is_caught(keras_sandbox):
+    kbackend.use_keras_backend("jax")
+    nanny = distributed.Nanny
+    specification = {
+        "inherits": {"cls": nanny, "options": {"nthreads": 1}},
+        "deviant": {"cls": nanny, "options": {"nthreads": 1, "env": {"KERAS_BACKEND": "torch"}}},
+    }
+    scheduler = {"cls": distributed.Scheduler, "options": {"dashboard_address": None, "port": 0, "host": "127.0.0.1"}}
+    with distributed.SpecCluster(workers=specification, scheduler=scheduler) as cluster, \
+            distributed.Client(cluster) as client:
+        client.wait_for_workers(2, timeout=TIMEOUT)
+        names = {address: info["name"] for address, info in client.scheduler_info()["workers"].items()}
+        survey = kbackend.backend_survey(client)
+        assert survey["consistent"] is False
+        assert survey["differences"] == ["backend"]
+        by_name = {names[r["worker"]]: r for r in survey["workers"]}
+        check_row(by_name["inherits"], "jax")
+        check_row(by_name["deviant"], "torch")
+        real = on_workers(client, names, real_backend)
+        assert {names[address]: answer["backend"] for address, answer in real.items()} == \
+            {"inherits": "jax", "deviant": "torch"}
+
