@@ -7,7 +7,11 @@
 #' one into the other once Python runs. Once Keras is loaded the backend can
 #' no longer change in this process, and a change is refused.
 #'
-#' `check_keras_backend()` runs the same validation and changes nothing.
+#' `check_keras_backend()` runs the same validation and changes nothing. The
+#' validation is the prediction itself: [backend_info()] as it would be with
+#' `KERAS_BACKEND` set to `backend`. A backend is refused exactly when that
+#' predicts that importing Keras fails, and the message names the exception
+#' Keras would raise.
 #'
 #' Neither function starts Python: before Python has started they ask the
 #' module in a subprocess.
@@ -34,7 +38,9 @@
 #'   Errors have class `kbackend_error` plus one of
 #'   `kbackend_error_bad_argument` (not a single well-formed name),
 #'   `kbackend_error_invalid_backend` (not a backend the installed Keras
-#'   knows), `kbackend_error_not_installed` (its library is missing),
+#'   knows), `kbackend_error_not_installed` (a module the import needs is
+#'   missing), `kbackend_error_import_fails` (`import keras` would fail for
+#'   another reason),
 #'   `kbackend_error_locked` (Keras is already loaded with another backend; the
 #'   message names what loaded it), `kbackend_error_config` (keras.json cannot
 #'   be read or written), `kbackend_error_no_python` or

@@ -22,9 +22,11 @@ from .errors import (
     ConfigFileError,
     InvalidBackendError,
     KBackendError,
+    KerasImportError,
 )
 from .info import backend_info, backend_info_json
 from .setting import check_keras_backend, use_keras_backend, with_keras_backend
+from .workers import backend_survey, use_keras_backend_on
 
 __all__ = [
     "__version__",
@@ -33,9 +35,12 @@ __all__ = [
     "check_keras_backend",
     "use_keras_backend",
     "with_keras_backend",
+    "backend_survey",
+    "use_keras_backend_on",
     "KBackendError",
     "InvalidBackendError",
     "BackendNotInstalledError",
     "BackendLockedError",
+    "KerasImportError",
     "ConfigFileError",
 ]

@@ -32,6 +32,13 @@ class BackendLockedError(KBackendError):
     code = "kbackend_error_locked"
 
 
+class KerasImportError(KBackendError):
+    """With this backend ``import keras`` would fail for another reason (a
+    missing dependency, an unreadable keras.json, ...)."""
+
+    code = "kbackend_error_import_fails"
+
+
 class ConfigFileError(KBackendError):
     """keras.json cannot be read or written safely."""
 

@@ -14,10 +14,11 @@ import re
 import stat
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, Iterator, Optional
+    from typing import Any, Dict, Iterator, List, Optional
 
-from . import discovery, info, interfaces, keras_json, rules
-from .errors import BackendLockedError, BackendNotInstalledError, ConfigFileError, InvalidBackendError
+from . import info, interfaces, keras_json
+from .errors import (BackendLockedError, BackendNotInstalledError, ConfigFileError, InvalidBackendError,
+                     KBackendError, KerasImportError)
 
 #: A backend name as Keras could possibly accept it: a (dotted) module name,
 #: with the -cpu/-gpu suffix keras3 accepts.  R's argument check anchors the
@@ -31,19 +32,16 @@ _TEMP_SUFFIX = ".tmp"
 _MAX_CONFIG_BYTES = 1 << 20
 
 
-def _required_library(flavour: "Optional[str]", name: str) -> "Optional[str]":
-    if flavour == "keras2-multibackend":
-        return rules.KERAS2_BUILTINS.get(name)
-    if flavour == "keras2-tensorflow":
-        return "tensorflow"
-    return rules.KERAS3_BACKENDS.get(name)
-
-
 def check_keras_backend(name: "Any", interface: "Optional[Dict[str, Any]]" = None) -> "Dict[str, Any]":
-    """Validate ``name`` against the installed Keras without changing anything.
+    """Would ``import keras`` work with backend ``name``?  Changes nothing.
 
-    Raises :class:`InvalidBackendError` for a name this Keras cannot load,
-    :class:`BackendNotInstalledError` when its library is missing and
+    This is the prediction itself, made with ``KERAS_BACKEND=name``: it
+    refuses exactly when :func:`backend_info` would then say the import
+    fails, and the message carries the exception Keras would raise.  Raises
+    :class:`InvalidBackendError` for a name this Keras cannot load,
+    :class:`BackendNotInstalledError` when a module the import needs is
+    missing, :class:`KerasImportError` when it fails otherwise (keras.json,
+    a missing dependency such as scipy for numpy), and
     :class:`BackendLockedError` when Keras is already imported with another
     backend.  Returns the current :func:`backend_info` record.  Under the R
     keras3 interface (``interface``, see :func:`backend_info`) ``jax-cpu``
@@ -53,8 +51,6 @@ def check_keras_backend(name: "Any", interface: "Optional[Dict[str, Any]]" = Non
     '3.15.1'
     """
     record = info.backend_info(interface=interface)
-    if isinstance(name, str) and _NAME.fullmatch(name):
-        name = interfaces.backend_name(interfaces.parse(interface), name)
     keras = record["keras"]
     valid = info._valid_names(keras["flavour"], keras["version"])
     label = "Keras {}".format(keras["version"]) if keras["installed"] else "Keras 3 (not installed here)"
@@ -64,35 +60,52 @@ def check_keras_backend(name: "Any", interface: "Optional[Dict[str, Any]]" = Non
         raise InvalidBackendError(
             "{!r} is not a backend name. {} accepts: {}.{}".format(name, label, ", ".join(valid), hint)
         )
-    custom = keras["flavour"] == "keras2-multibackend" and name not in valid
-    if custom and discovery.find_spec_without_import(name) is None:
-        raise InvalidBackendError(
-            "{!r} is neither a built-in backend of {} ({}) nor a module it could import as a custom "
-            "backend.".format(name, label, ", ".join(valid))
-        )
-    if not custom and name not in valid:
-        suggestion = info._normalised_match(name, valid)
-        hint = " Did you mean {!r}? Names are case-sensitive.".format(suggestion) if suggestion else ""
-        extra = " (this Keras is TensorFlow-only; install Keras 3 for other backends)" \
-            if keras["flavour"] == "keras2-tensorflow" else ""
-        raise InvalidBackendError(
-            "{!r} is not a backend {} can load{}. Valid: {}.{}".format(name, label, extra, ", ".join(valid), hint)
-        )
-    library = _required_library(keras["flavour"], name)
-    if library is not None and not record["installed"].get(library):
-        raise BackendNotInstalledError(
-            "The {!r} backend needs the {!r} package, which is not installed for {}. Install it with: "
-            "{} -m pip install {}".format(name, library, record["python"]["executable"],
-                                          record["python"]["executable"], info.PIP_NAMES.get(library, library))
-        )
-    if record["locked"] and record["backend"] != name:
+    facts = interfaces.parse(interface)
+    effective = interfaces.backend_name(facts, name)
+    if record["locked"] and record["backend"] != effective:
         by = ", ".join(record["locked_by"]) or "keras"
         raise BackendLockedError(
             "Keras is already loaded in this process (imported via: {}) with the {!r} backend; it cannot "
             "switch to {!r} now. Restart Python and call use_keras_backend({!r}) before anything imports "
-            "keras, or run the work in a subprocess.".format(by, record["backend"], name, name)
+            "keras, or run the work in a subprocess.".format(by, record["backend"], effective, name)
         )
+    value = interfaces.environment_value(facts, name)  # what use_keras_backend() would set
+    trial = info.collect(environ=dict(os.environ, KERAS_BACKEND=value), interface=_with_backend(interface, value))
+    if trial["status"] == "error":
+        raise _refusal(trial, name, effective, valid, label)
     return record
+
+
+def _with_backend(interface: "Optional[Dict[str, Any]]", name: str) -> "Optional[Dict[str, Any]]":
+    """The interface facts once ``name`` is set as use_keras_backend() sets it
+    (in R, with the legacy keras package, KERAS_IMPLEMENTATION too)."""
+    if interface is None:
+        return None
+    r_environ = dict(interface.get("r_environ") or {}, KERAS_BACKEND=name)
+    if interface.get("name") == "keras" and name != "tensorflow":
+        r_environ["KERAS_IMPLEMENTATION"] = "keras"
+    return dict(interface, r_environ=r_environ)
+
+
+def _refusal(trial: "Dict[str, Any]", name: str, effective: str, valid: "List[str]", label: str) -> "KBackendError":
+    """The refusal for a prediction that ``import keras`` fails with ``name``."""
+    error = trial["error"] or "import keras would fail"
+    problem = trial["problems"][0] if trial["problems"] else {"code": "", "message": error, "fix": ""}
+    if problem["code"].startswith("config-"):
+        return ConfigFileError("{} would make import keras fail with any backend: {}. {}".format(
+            trial["config_path"], error, problem["fix"]))
+    if problem["code"] == "backend-invalid":
+        suggestion = info._normalised_match(effective, valid)
+        hint = " Did you mean {!r}? Names are case-sensitive.".format(suggestion) if suggestion else ""
+        extra = " (this Keras is TensorFlow-only; install Keras 3 for other backends)" \
+            if trial["keras"]["flavour"] == "keras2-tensorflow" else ""
+        return InvalidBackendError("{!r} is not a backend {} can load{} ({}). Valid: {}.{}".format(
+            name, label, extra, error, ", ".join(valid), hint))
+    message = "With KERAS_BACKEND={!r}, import keras would fail: {}. {} {}".format(
+        name, error, problem["message"], problem["fix"]).strip()
+    if error.startswith(("ModuleNotFoundError", "ImportError")):
+        return BackendNotInstalledError(message)
+    return KerasImportError(message)
 
 
 def use_keras_backend(name: str, persist: bool = False,

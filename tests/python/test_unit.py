@@ -533,12 +533,41 @@ class Setting(unittest.TestCase):
                 self.assertEqual(os.environ["KERAS_BACKEND"], "jax")
             self.assertNotIn("KERAS_BACKEND", os.environ)
 
+    def test_check_is_the_prediction(self):
+        """Refused exactly when backend_info() with KERAS_BACKEND=name predicts a failure."""
+        with installed(KERAS3) as box:
+            with self.assertRaises(kbackend.BackendNotInstalledError) as caught:
+                kbackend.check_keras_backend("numpy")  # Keras 3.10+'s numpy backend imports scipy first
+            self.assertIn("ModuleNotFoundError: No module named 'scipy'", str(caught.exception))
+            with environ(HOME=box.home, KERAS_NNX_ENABLED="true"):
+                with self.assertRaises(kbackend.BackendNotInstalledError) as caught:
+                    kbackend.check_keras_backend("jax")
+            self.assertIn("flax", str(caught.exception))
+            for name in ("jax", "tensorflow", "numpy", "torch", "theano"):
+                with environ(HOME=box.home, KERAS_BACKEND=name):
+                    predicted = kbackend.backend_info()["status"]
+                try:
+                    kbackend.check_keras_backend(name)
+                    refused = False
+                except kbackend.KBackendError:
+                    refused = True
+                self.assertEqual(refused, predicted == "error", name)
+            write_config(box.home, {"floatx": "bfloat16"})
+            with self.assertRaises(kbackend.ConfigFileError):
+                kbackend.check_keras_backend("jax")
+
     def test_keras2_custom_module_accepted_only_if_found(self):
         with installed({"keras": "2.3.1", "theano": "1.0.5"}, keras_layout="keras2") as box:
             with open(os.path.join(box.site, "mybackend.py"), "w") as handle:
-                handle.write("raise SystemExit('never run')\n")
+                handle.write("placeholder = variable = function = None\nraise SystemExit('never run')\n")
+            with open(os.path.join(box.site, "halfbackend.py"), "w") as handle:
+                handle.write("placeholder = None\nraise SystemExit('never run')\n")
             importlib_reset()
             self.assertIsNone(kbackend.use_keras_backend("mybackend"))
+            # the prediction judges the module, never running it: Keras would stop at `variable`
+            with self.assertRaises(kbackend.InvalidBackendError) as caught:
+                kbackend.use_keras_backend("halfbackend")
+            self.assertIn("Missing required entry : variable", str(caught.exception))
             with self.assertRaises(kbackend.InvalidBackendError):
                 kbackend.use_keras_backend("Theano")
             with self.assertRaises(kbackend.BackendNotInstalledError):
@@ -565,7 +594,7 @@ class Persisting(unittest.TestCase):
             self.assertEqual([f for f in os.listdir(os.path.dirname(path)) if f != "keras.json"], [])
 
     def test_creates_a_keras_style_file(self):
-        with installed(KERAS3) as box:
+        with installed(dict(KERAS3, scipy="1.17.1")) as box:
             kbackend.use_keras_backend("numpy", persist=True)
             with open(os.path.join(box.home, ".keras", "keras.json")) as handle:
                 document = json.load(handle)
@@ -653,9 +682,9 @@ class CommandLine(unittest.TestCase):
         bootstrap = "import sys; sys.path.insert(0, sys.argv.pop(1)); from kbackend.cli import main; sys.exit(main(sys.argv[1:]))"
         env = dict(os.environ, PYTHONPATH=python_dir)
         with Sandbox() as box:
-            # not contextlib or linecache: `python -m` (3.6) and `-c` (3.13)
-            # import those before any code of kbackend's runs
-            for module in ("json", "re", "math", "argparse", "traceback", "ast", "tokenize"):
+            # not contextlib, re or linecache: `python -m` (3.6-3.9) and `-c`
+            # (3.13) may import those before any code of kbackend's runs
+            for module in ("json", "math", "argparse", "traceback", "ast", "tokenize"):
                 with open(os.path.join(box.root, module + ".py"), "w") as handle:
                     handle.write("raise SystemExit('shadowed {}')\n".format(module))
             for argv in ([sys.executable, "-m", "kbackend", "--json"], [sys.executable, "-m", "kbackend"],

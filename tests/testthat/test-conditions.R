@@ -13,7 +13,7 @@ test_that("every Python error class's code is an R class kbackend documents", {
   codes <- regmatches(readLines(errors), regexpr("kbackend_error[a-z_]*", readLines(errors)))
   expect_setequal(codes, c(
     "kbackend_error", "kbackend_error_invalid_backend", "kbackend_error_not_installed",
-    "kbackend_error_locked", "kbackend_error_config"
+    "kbackend_error_locked", "kbackend_error_import_fails", "kbackend_error_config"
   ))
   for (code in codes) expect_equal(r_class_for_python_error(code), code)
 })
