@@ -4,7 +4,7 @@ Shared by the Python differential tests and the R parity tests, so both run
 real Keras, ``python -m kbackend`` and R's ``backend_info()`` under exactly
 the same environment and files.  Stdlib only; runs on Python 3.6+.
 
-    python tests/scenario.py list
+    python tests/scenario.py list [--in-process]   # --in-process: those R's running Python shares
     python tests/scenario.py materialize ID DIR   # prints {"set", "unset", "cwd"}
 """
 
@@ -100,7 +100,8 @@ def environment(overlay):
 def main(argv):
     if argv[:1] == ["list"]:
         for scenario in load():
-            print(scenario["id"])
+            if "--in-process" not in argv or scenario.get("in_process", True):
+                print(scenario["id"])
         return 0
     if len(argv) in (3, 4) and argv[0] == "materialize":
         theano_dir = argv[3] if len(argv) == 4 else None

@@ -12,7 +12,7 @@ MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional
 
-from . import _stdlib, info, interfaces
+from . import _stdlib, importpath, info, interfaces
 from ._version import __version__
 from .errors import KBackendError
 
@@ -103,6 +103,7 @@ def main(argv: "Optional[List[str]]" = None) -> int:
     An unexpected exception exits 5, never 1, so that callers (the R
     bridge) cannot mistake a kbackend bug for a prediction that Keras fails.
     """
+    importpath.answer_for_a_fresh_process()
     try:
         return _main(argv)
     except Exception as exc:  # noqa: BLE001 - reported, with a distinct status

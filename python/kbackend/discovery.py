@@ -11,6 +11,8 @@ import importlib.util
 import os
 import re
 import sys
+
+from . import _stdlib, importpath
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, Iterable, List, Optional, Tuple
@@ -39,6 +41,8 @@ KNOWN_MODULES = {
     "cntk": ("cntk", "cntk_gpu"),
     "tf_keras": ("tf_keras", "tf_keras_nightly"),
     "flax": ("flax",),
+    "jaxlib": ("jaxlib", "jax_cuda12_plugin"),
+    "scipy": ("scipy",),
 }  # type: Dict[str, Tuple[str, ...]]
 
 _DIST_SUFFIXES = (".dist-info", ".egg-info")
@@ -200,19 +204,141 @@ def installed_libraries() -> "Dict[str, Dict[str, Optional[str]]]":
     return {name: dict(entry) for name, entry in _CACHE["value"].items()}
 
 
-def _discover() -> "Dict[str, Dict[str, Optional[str]]]":
-    wanted = [dist for dists in KNOWN_MODULES.values() for dist in dists]
-    dists = scan_distributions(wanted=wanted)
-    result = {}  # type: Dict[str, Dict[str, Optional[str]]]
+def _discover() -> "Dict[str, Dict[str, Any]]":
+    """Each known module as ``import`` will find it, with the metadata of the
+    distribution at that location (never the first one anywhere on the path).
+
+    A module found where no distribution of it is installed, while a real
+    installation comes later on the path (or found as a single file where
+    the real thing is a package), is a shadow: ``shadow`` then describes the
+    file that wins, and ``version``/``path`` the installation it hides.
+    """
+    path = importpath.search_path()
+    listings = {}  # type: Dict[str, Dict[str, List[Tuple[str, Optional[str]]]]]
+    result = {}  # type: Dict[str, Dict[str, Any]]
     for module, candidates in KNOWN_MODULES.items():
-        spec = find_spec_without_import(module)
-        if spec is None:
-            result[module] = {"version": None, "path": None}
-            continue
-        version = "unknown"
-        for dist in candidates:
-            if dist in dists:
-                version = dists[dist][0] or "unknown"
-                break
-        result[module] = {"version": version, "path": module_location(spec)}
+        hit = _loaded(module) or importpath.resolve(module, path)
+        entry = {"version": None, "path": None, "shadow": None, "dist": None}  # type: Dict[str, Any]
+        if hit is not None:
+            version, dist = _version_at(hit, candidates, listings)
+            entry.update(version=version or "unknown", path=hit["origin"], dist=dist)
+            if version is None and hit["kind"] in ("module", "package") and hit["index"] is not None:
+                real = _installed_after(module, candidates, path, hit["index"], listings)
+                if real is not None or hit["kind"] == "module":
+                    entry["shadow"] = {"path": hit["origin"], "entry": hit["entry"], "kind": hit["kind"]}
+                    if real is not None:
+                        entry.update(version=real[0], path=real[1], dist=real[2])
+        result[module] = entry
     return result
+
+
+def locate_distribution(name: str, path: "Optional[List[str]]" = None
+                        ) -> "Optional[Tuple[Optional[str], str]]":
+    """The first installation of distribution ``name`` on the search path:
+    ``(version, metadata folder)``, or None."""
+    listings = {}  # type: Dict[str, Dict[str, List[Tuple[str, Optional[str]]]]]
+    wanted = normalize_dist_name(name)
+    for entry in importpath.search_path() if path is None else path:
+        dists = _listing(entry, listings).get(wanted)
+        if dists:
+            return dists[0][1] or "unknown", os.path.join(entry or os.curdir, dists[0][0])
+    return None
+
+
+def _loaded(module: str) -> "Optional[Dict[str, Any]]":
+    """An already-imported module is what the process will keep using."""
+    loaded = sys.modules.get(module)
+    spec = getattr(loaded, "__spec__", None)
+    if spec is None:
+        return None
+    origin = module_location(spec) if spec.origin in (None, "namespace") else spec.origin
+    return {"name": module, "kind": "loaded", "origin": origin, "entry": importpath._entry_of(spec, module),
+            "index": None}
+
+
+def _listing(directory: str, listings: "Dict[str, Dict[str, List[Tuple[str, Optional[str]]]]]"):
+    """Distributions installed in one search-path entry: name -> [(folder, version)]."""
+    if directory not in listings:
+        found = {}  # type: Dict[str, List[Tuple[str, Optional[str]]]]
+        for item, version in _dist_entries(directory):
+            name, parsed = _parse_dist_dir(item, directory) if version is None else (
+                normalize_dist_name(item.split("-", 1)[0]), version)
+            found.setdefault(name, []).append((item, parsed))
+        listings[directory] = found
+    return listings[directory]
+
+
+def _dist_entries(directory: str) -> "List[Tuple[str, Optional[str]]]":
+    """``*.dist-info``/``*.egg-info`` names in a folder or a zip archive."""
+    if os.path.isfile(directory):
+        with _stdlib.first():
+            import zipfile
+        try:
+            with zipfile.ZipFile(directory) as archive:
+                tops = {name.split("/", 1)[0] for name in archive.namelist()}
+        except (OSError, zipfile.BadZipFile):
+            return []
+        return [(top, top.rsplit(".", 1)[0].partition("-")[2].split("-", 1)[0] or None) for top in sorted(tops)
+                if top.endswith(_DIST_SUFFIXES)]
+    try:
+        return [(item, None) for item in sorted(os.listdir(directory or os.curdir)) if item.endswith(_DIST_SUFFIXES)]
+    except OSError:
+        return []
+
+
+def _version_at(hit: "Dict[str, Any]", candidates: "Tuple[str, ...]",
+                listings) -> "Tuple[Optional[str], Optional[str]]":
+    """The version and metadata folder of the distribution installed where
+    ``hit`` was found; (None, None) when there is none."""
+    if hit["entry"] is None:
+        return None, None
+    found = _listing(hit["entry"], listings)
+    for dist in candidates:
+        dists = found.get(dist)
+        if not dists:
+            continue
+        chosen = (_owner(hit, hit["entry"], dists) if len(dists) > 1 else None) or dists[0]
+        return chosen[1] or "unknown", os.path.join(hit["entry"], chosen[0])
+    return None, None
+
+
+def _installed_after(module: str, candidates: "Tuple[str, ...]", path: "List[str]", index: int,
+                     listings) -> "Optional[Tuple[str, Optional[str], Optional[str]]]":
+    """A real installation of ``module`` later on the path: (version, location)."""
+    for entry in path[index + 1:]:
+        found = _listing(entry, listings)
+        if not any(dist in found for dist in candidates):
+            continue
+        hit = importpath.resolve(module, [entry])
+        if hit is not None and hit["kind"] in ("module", "package"):
+            version, dist = _version_at(dict(hit, entry=entry), candidates, listings)
+            return (version or "unknown", hit["origin"], dist)
+    return None
+
+
+def _owner(hit: "Dict[str, Any]", directory: str,
+           dists: "List[Tuple[str, Optional[str]]]") -> "Optional[Tuple[str, Optional[str]]]":
+    """Of several installs of one distribution in a folder (an upgrade left
+    the old metadata behind), the one whose RECORD lists the file on disk
+    with its hash."""
+    origin = hit["origin"]
+    if not origin or not os.path.isfile(origin):
+        return None
+    with _stdlib.first():
+        import base64
+        import hashlib
+    try:
+        with open(origin, "rb") as handle:
+            digest = base64.urlsafe_b64encode(hashlib.sha256(handle.read()).digest()).rstrip(b"=").decode()
+    except OSError:
+        return None
+    relative = os.path.relpath(origin, directory).replace(os.sep, "/")
+    for item, version in dists:
+        try:
+            with open(os.path.join(directory, item, "RECORD"), encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    if line.startswith(relative + ",") and digest in line:
+                        return (item, version)
+        except OSError:
+            continue
+    return None

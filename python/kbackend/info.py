@@ -14,7 +14,7 @@ MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional
 
-from . import _stdlib, discovery, interfaces, keras_json, live, rules
+from . import _stdlib, deps, discovery, interfaces, keras_json, live, rules, shadows
 from ._version import __version__
 
 FLAVOURS = {
@@ -232,6 +232,8 @@ def _error_problems(record: "Dict[str, Any]", cause: "Optional[str]") -> "List[D
     if cause == "env-not-integer":
         return [_problem(cause, "KERAS_MAX_EPOCHS or KERAS_MAX_STEPS_PER_EPOCH is not an integer ({}).".format(error),
                          "Unset the variable or set it to a whole number.")]
+    if cause in ("module-shadowed", "install-broken"):
+        return []  # each shadowing file, missing or foreign package is its own problem
     if cause == "tf-keras-fails":
         return [_problem(cause, "The R keras package imports tensorflow.keras, which fails: {} ({}).".format(
             error, record["tf_keras"]["reason"]), "Install TensorFlow into this interpreter ({} -m pip install "
@@ -396,9 +398,22 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
         target = "keras"
     if facts is not None and facts["name"] == "keras3":
         would_be = _credit_keras3(would_be, applied["steps"], facts)
+    shadowing = shadows.find(libs, flavour, discovery.version_tuple(keras_version), would_be["backend"]) \
+        if target == "keras" else []
+    needed = list(shadows.needed_libraries(flavour, discovery.version_tuple(keras_version), would_be["backend"]))
+    installs = deps.check(libs, flavour, needed, sys.executable) if target == "keras" and flavour else \
+        {"error": None, "problems": []}
+    if installs["error"] and (would_be["status"] == "ok" or would_be["cause"] in ("backend-invalid",
+                                                                                  "backend-not-installed")):
+        would_be = rules._fail(dict(would_be), installs["error"], "install-broken")
+    shadow_error = shadows.first_failure(shadowing, import_fails=would_be["status"] == "error")
+    if shadow_error is not None:
+        would_be = rules._fail(dict(would_be), shadow_error, "module-shadowed")
     state = live.live_keras(target=target)
     outcome = dict(would_be)
-    if state["locked"]:
+    if state["failed_import"]:
+        outcome = _retry(state, flavour, keras_version, environ, config, libs)
+    elif state["locked"]:
         outcome.update(backend=state["backend"], source="imported", status="ok", error=None,
                        reason="Keras is already imported in this process ({} holds {!r})".format(
                            state["module"], state["backend"]))
@@ -437,6 +452,18 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
     }  # type: Dict[str, Any]
     record["tf_keras"] = _tf_keras_route(environ, libs, keras, outcome, config) if state["locked"] else route
     record["problems"] = _problems(record, environ, would_be)
+    if state["failed_import"]:
+        record["problems"][:0] = [_problem(
+            "failed-import-cached",
+            "import keras already failed in this process, after choosing the {!r} backend; Python keeps that "
+            "choice ({}), so a retry uses it{}.".format(
+                state["backend"], state["module"], " and fails again" if outcome["status"] == "error" else ""),
+            "Restart Python to choose the backend again (fix what failed first).")] + (
+            _error_problems(record, outcome["cause"]) if outcome["status"] == "error" else [])
+    if shadowing and not state["locked"]:
+        record["problems"][:0] = shadows.problems(shadowing)
+    if not state["locked"]:
+        record["problems"].extend(installs["problems"])
     if facts is not None:
         with _stdlib.first():  # only R asks about interfaces
             from . import interface_problems
@@ -447,6 +474,20 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
             record.update(status="error", error=compile_failure["error"])
             record["problems"].insert(0, compile_failure["problem"])
     return record
+
+
+def _retry(state: "Dict[str, Any]", flavour: "Optional[str]", version: "Optional[str]",
+           environ: "Dict[str, str]", config: "Dict[str, Any]", libs: "Dict[str, Dict[str, Any]]") -> "Dict[str, Any]":
+    """After a failed ``import keras`` in this process: what a retry does.
+
+    The config module stays cached with the backend it chose, so a retry
+    keeps that backend whatever the environment says now, and fails again
+    for the same reason unless that was fixed (a library installed since).
+    """
+    retry = predict(flavour, version, dict(environ, KERAS_BACKEND=state["backend"]), config, libs)
+    why = ("an earlier import keras failed in this process after choosing {!r} ({} keeps it), so a retry "
+           "uses {!r} whatever the environment says now".format(state["backend"], state["module"], state["backend"]))
+    return dict(retry, backend=state["backend"], source="imported", reason=why)
 
 
 def _credit_keras3(outcome: "Dict[str, Any]", steps: "List[Dict[str, Any]]", facts: "Dict[str, Any]") -> "Dict[str, Any]":

@@ -52,8 +52,9 @@ def live_keras(modules: "Optional[Mapping[str, Any]]" = None, target: str = "ker
         loaded = [name for name in names if modules.get(name) is not None]
         if loaded:
             by = importers + [name for name in loaded if name not in importers]
-            return {"locked": True, "backend": "tensorflow", "module": loaded[0], "locked_by": by}
-        return {"locked": False, "backend": None, "module": None, "locked_by": importers}
+            return {"locked": True, "backend": "tensorflow", "module": loaded[0], "locked_by": by,
+                    "failed_import": False}
+        return {"locked": False, "backend": None, "module": None, "locked_by": importers, "failed_import": False}
     holder = _holder(modules)
     if holder is not None:
         return {
@@ -61,10 +62,15 @@ def live_keras(modules: "Optional[Mapping[str, Any]]" = None, target: str = "ker
             "backend": getattr(modules[holder], "_BACKEND"),
             "module": holder,
             "locked_by": importers,
+            # `import keras` failed after the config module ran: Python drops
+            # the failed modules, keeps the config one, and a retry re-runs
+            # the rest with the cached choice
+            "failed_import": modules.get("keras") is None,
         }
     keras = modules.get("keras")
     if keras is not None and getattr(keras, "__file__", None):
         # TensorFlow-only Keras 2 (2.4–2.15) has no backend switch at all.
-        return {"locked": True, "backend": "tensorflow", "module": "keras", "locked_by": importers}
-    return {"locked": False, "backend": None, "module": None, "locked_by": importers}
+        return {"locked": True, "backend": "tensorflow", "module": "keras", "locked_by": importers,
+                "failed_import": False}
+    return {"locked": False, "backend": None, "module": None, "locked_by": importers, "failed_import": False}
 

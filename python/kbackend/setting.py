@@ -102,7 +102,7 @@ def _refusal(trial: "Dict[str, Any]", name: str, effective: str, valid: "List[st
         return InvalidBackendError("{!r} is not a backend {} can load{} ({}). Valid: {}.{}".format(
             name, label, extra, error, ", ".join(valid), hint))
     message = "With KERAS_BACKEND={!r}, import keras would fail: {}. {} {}".format(
-        name, error, problem["message"], problem["fix"]).strip()
+        name, error.rstrip("."), problem["message"], problem["fix"]).strip()
     if error.startswith(("ModuleNotFoundError", "ImportError")):
         return BackendNotInstalledError(message)
     return KerasImportError(message)

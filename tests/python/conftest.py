@@ -66,7 +66,9 @@ def run(python, args, overlay, timeout=300, extra_env=None):
 
 def kbackend_json(python, overlay, timeout=60):
     """``python -m kbackend --json`` with the bundled package on PYTHONPATH."""
-    done = run(python, ["-m", "kbackend", "--json"], overlay, timeout, {"PYTHONPATH": PYTHON_DIR})
+    # the scenario's own PYTHONPATH stays, after kbackend's folder
+    pythonpath = os.pathsep.join(p for p in (PYTHON_DIR, overlay["set"].get("PYTHONPATH")) if p)
+    done = run(python, ["-m", "kbackend", "--json"], overlay, timeout, {"PYTHONPATH": pythonpath})
     assert done is not None, "kbackend timed out"
     assert done.returncode in (0, 1), done.stderr
     return json.loads(done.stdout)

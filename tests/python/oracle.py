@@ -6,7 +6,7 @@ Any exception is caught and reported as ``"ClassName: message"``, the
 format kbackend predicts.  Must run on every Python from 3.6 on.
 """
 
-import json
+import os
 import sys
 
 MARKER = "KBACKEND-ORACLE:"
@@ -37,6 +37,13 @@ def main():
         name = type(exc).__name__
         answer = {"status": "error", "backend": None, "version": None,
                   "error": "{}: {}".format(name, message) if message else name}
+    # Imported only now: a scenario may put a json.py of its own in the
+    # working directory, which Keras must meet, and the oracle must not.
+    sys.modules.pop("json", None)
+    here = os.getcwd()
+    sys.path[:] = [entry for entry in sys.path if entry not in ("", here)]
+    import json
+
     sys.stdout.write("\n" + MARKER + json.dumps(answer) + "\n")
     sys.stdout.flush()
 

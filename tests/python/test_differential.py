@@ -24,8 +24,11 @@ def _predicted(record, mode):
             "version": route["version"], "package": package}
 
 
-def assert_agrees(predicted, actual, context):
-    """Same backend when Keras works; same exception (class and message) when it fails."""
+def assert_agrees(predicted, actual, context, compare="message"):
+    """Same backend when Keras works; same exception (class and message) when it fails.
+
+    ``compare="class"``: only the exception class is predictable (a user's
+    file decides the message, and kbackend never runs it)."""
     detail = "{}\npredicted: {}\nkeras:     {}".format(context, predicted, actual)
     if actual["status"] == "hang":
         assert predicted["status"] == "error" and predicted["error"].startswith("Hang"), detail
@@ -39,7 +42,8 @@ def assert_agrees(predicted, actual, context):
     else:
         assert predicted["status"] == "error", detail
         assert predicted["error"].split(":")[0] == actual["error"].split(":")[0], detail
-        assert predicted["error"] == actual["error"], detail
+        if compare != "class":
+            assert predicted["error"] == actual["error"], detail
 
 
 @pytest.mark.parametrize("environment", sorted(ENVIRONMENTS))
@@ -55,4 +59,4 @@ def test_prediction_matches_real_keras(scenario, environment, tmp_path):
     actual = oracle(python, overlay, mode, timeout)
     context = "scenario {} ({}) in {}; Keras stderr tail:\n{}".format(
         scenario["id"], scenario["about"], environment, actual.get("stderr", "")[-800:])
-    assert_agrees(_predicted(record, mode), actual, context)
+    assert_agrees(_predicted(record, mode), actual, context, scenario.get("compare", "message"))

@@ -1,0 +1,234 @@
+"""Whether what Keras and its backend need is installed, in versions that fit.
+
+``pip install --no-deps``, a half-finished upgrade or a ``PYTHONPATH`` into
+another environment leave Keras without a package it imports at once, or
+with JAX next to a jaxlib it refuses.  The installed metadata says what each
+distribution requires (``Requires-Dist``); this module reads it for the
+distribution ``import`` will actually load and checks each requirement
+against what the search path holds, without importing anything.
+"""
+
+import os
+import re
+import sys
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from . import discovery
+
+#: Distribution name -> the module it provides, where they differ.
+MODULES = {"absl_py": "absl", "ml_dtypes": "ml_dtypes", "pyyaml": "yaml", "protobuf": "google.protobuf",
+           "pillow": "PIL", "tensorflow_cpu": "tensorflow", "jax_cuda12_plugin": "jax_plugins"}
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*\(?([^;)]*)\)?\s*(?:;(.*))?$")
+_CLAUSE = re.compile(r"^\s*(~=|===|==|!=|<=|>=|<|>)\s*([^\s,]+)\s*$")
+
+
+def requirements(dist_dir: "Optional[str]") -> "List[Tuple[str, str]]":
+    """``(normalised name, specifier)`` for each unconditional ``Requires-Dist``.
+
+    Requirements with an environment marker (an ``extra``, a platform or a
+    Python version) are left out: kbackend only acts on what certainly applies.
+    """
+    found = []  # type: List[Tuple[str, str]]
+    for filename in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(dist_dir or "", filename), encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    if not line.strip():
+                        break  # the body (description) follows the headers
+                    if not line.startswith("Requires-Dist:"):
+                        continue
+                    match = _REQUIREMENT.match(line.split(":", 1)[1])
+                    if match and not (match.group(3) or "").strip():
+                        found.append((discovery.normalize_dist_name(match.group(1)), match.group(2).strip()))
+            return found
+        except OSError:
+            continue
+    return found
+
+
+def satisfies(version: "Optional[str]", specifier: str) -> bool:
+    """Whether ``version`` meets a PEP 440 specifier, on release numbers.
+
+    Unreadable versions or clauses count as met: kbackend reports a mismatch
+    only when it is certain.
+    """
+    have = discovery.version_tuple(version)
+    if not have or not specifier.strip():
+        return True
+    for clause in specifier.split(","):
+        match = _CLAUSE.match(clause)
+        if not match:
+            continue
+        operator, text = match.groups()
+        wildcard = text.endswith(".*")
+        want = discovery.version_tuple(text[:-2] if wildcard else text)
+        if not want:
+            continue
+        size = max(len(have), len(want))
+        left, right = have + (0,) * (size - len(have)), want + (0,) * (size - len(want))
+        if wildcard:
+            left, right = have[:len(want)], want
+        ok = {
+            "==": left == right, "===": left == right, "!=": left != right, "<=": left <= right,
+            ">=": left >= right, "<": left < right, ">": left > right,
+            "~=": left >= right and have[:len(want) - 1] == want[:len(want) - 1],
+        }[operator]
+        if not ok:
+            return False
+    return True
+
+
+def module_of(dist: str) -> str:
+    """The top-level module a distribution provides, for the error Python gives."""
+    return MODULES.get(dist, dist).split(".")[0]
+
+
+def unmet(dist_dir: "Optional[str]", locate: "Callable[[str], Optional[Tuple[Optional[str], str]]]"
+          ) -> "List[Dict[str, Any]]":
+    """Each requirement of the distribution at ``dist_dir`` that is missing or
+    installed in a version outside its specifier.
+
+    ``locate(name)`` gives ``(version, folder)`` of the first installation of
+    a distribution on the search path, or None.
+    """
+    problems = []  # type: List[Dict[str, Any]]
+    for name, specifier in requirements(dist_dir):
+        where = locate(name)
+        if where is None:
+            problems.append({"name": name, "specifier": specifier, "installed": None, "module": module_of(name)})
+        elif not satisfies(where[0], specifier):
+            problems.append({"name": name, "specifier": specifier, "installed": where[0], "module": module_of(name)})
+    return problems
+
+
+def wheel_mismatch(dist_dir: "Optional[str]") -> "Optional[str]":
+    """The wheel tag of a distribution built for another Python, or None.
+
+    A ``PYTHONPATH`` into another interpreter's site-packages finds its
+    packages, but their compiled extensions carry that Python's ABI tag and
+    do not load here.  ``WHEEL`` names the tags a wheel was built for.
+    """
+    tags = []  # type: List[str]
+    try:
+        with open(os.path.join(dist_dir or "", "WHEEL"), encoding="utf-8", errors="replace") as handle:
+            tags = [line.split(":", 1)[1].strip() for line in handle if line.startswith("Tag:")]
+    except OSError:
+        return None
+    if not tags:
+        return None
+    for tag in tags:
+        pythons, _, rest = tag.partition("-")
+        abis = rest.partition("-")[0]
+        if any(_compatible(python, abi) for python in pythons.split(".") for abi in abis.split(".")):
+            return None
+    return tags[0]
+
+
+def _compatible(python: str, abi: str) -> bool:
+    """Whether one (python, abi) wheel tag pair loads in this interpreter;
+    anything unfamiliar counts as loading."""
+    ours = sys.version_info[:2]
+    match = re.match(r"^(py|cp)(\d)(\d*)$", python)
+    if not match:
+        return True
+    major, minor = int(match.group(2)), int(match.group(3)) if match.group(3) else None
+    if major != ours[0]:
+        return False
+    if abi == "none":
+        return minor is None or minor <= ours[1]
+    if abi == "abi3":
+        return minor is None or minor <= ours[1]
+    built = re.match(r"^cp(\d)(\d+)", abi)
+    if built:
+        return (int(built.group(1)), int(built.group(2))) == ours
+    return True
+
+
+#: Requirements of Keras that ``import keras`` imports at once, in the order
+#: it meets them, measured with real Keras (3.15 with each backend; 2.3.1 on
+#: Python 3.7) by removing each: a missing one fails the import with
+#: ``ModuleNotFoundError``.  Other requirements (namex, optree, h5py and
+#: packaging for Keras 3; PyYAML and h5py for Keras 2) are imported later,
+#: so a missing one is reported, and the import still works.
+IMPORTED_AT_ONCE = {
+    "keras3": ("numpy", "absl_py", "ml_dtypes", "rich"),
+    "keras2-multibackend": ("numpy", "six", "keras_applications", "keras_preprocessing", "scipy"),
+}
+#: jax's own message when jaxlib is missing (jax 0.4 and later).
+JAXLIB_MISSING = ("ModuleNotFoundError: jax requires jaxlib to be installed. See "
+                  "https://github.com/jax-ml/jax#installation for installation instructions.")
+
+
+def _problem(code: str, message: str, fix: str) -> "Dict[str, str]":
+    return {"code": code, "message": message, "fix": fix}
+
+
+def check(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", needed: "List[str]",
+          python: str) -> "Dict[str, Any]":
+    """What is missing, mismatched or built for another Python among what
+    ``import keras`` needs (``needed``: see :func:`kbackend.shadows.needed_libraries`;
+    JAX is imported for real only when ``jaxlib`` is among them).  Returns
+    ``{"error": the exception the import meets first, or None; "problems": [...]}``."""
+    locate = discovery.locate_distribution
+    fatal = []  # type: List[str]
+    problems = []  # type: List[Dict[str, str]]
+    at_once = IMPORTED_AT_ONCE.get(flavour or "", ())
+    # a package compiled for another Python fails where it is first imported
+    checked = []  # type: List[str]
+    for name in ("numpy",) + tuple(at_once) + tuple(needed):
+        if name in checked:
+            continue
+        checked.append(name)
+        found = _first_installed(name, locate)
+        tag = wheel_mismatch(found[1]) if found else None
+        if tag:
+            fatal.append("ImportError: {} {} in {} was built for another Python ({}), not Python {}.{}".format(
+                name, found[0], os.path.dirname(found[1]), tag, *sys.version_info[:2]))
+            problems.append(_problem(
+                "built-for-another-python",
+                "{} {} in {} is a build for another Python ({}); this is Python {}.{}.".format(
+                    name, found[0], os.path.dirname(found[1]), tag, *sys.version_info[:2]),
+                "Remove that folder from PYTHONPATH, or install {} for this interpreter: {} -m pip install {}".format(
+                    name, python, name)))
+    unmet_keras = unmet(libs["keras"].get("dist"), locate) if libs["keras"].get("dist") else []
+    order = {name: index for index, name in enumerate(at_once)}
+    for item in sorted(unmet_keras, key=lambda item: order.get(item["name"], len(order))):
+        if item["installed"] is None and item["name"] in order:
+            fatal.append("ModuleNotFoundError: No module named {!r}".format(item["module"]))
+        problems.append(_requirement_problem("keras", item, python))
+    jax = libs.get("jax", {})
+    if jax.get("version") and jax["version"] != "unknown":
+        # whether or not the backend uses JAX, what is wrong with it is said;
+        # it fails the import only when the backend imports it
+        if not libs.get("jaxlib", {}).get("version"):
+            if "jaxlib" in needed:
+                fatal.append(JAXLIB_MISSING)
+            problems.append(_problem(
+                "jaxlib-missing", "jax {} is installed without jaxlib, which it needs.".format(jax["version"]),
+                "{} -m pip install \"jaxlib=={}\"".format(python, jax["version"])))
+        for item in unmet(jax.get("dist"), locate) if jax.get("dist") else []:
+            if item["name"] != "jaxlib" or item["installed"] is not None:
+                problems.append(_requirement_problem("jax", item, python))
+    return {"error": fatal[0] if fatal else None, "problems": problems}
+
+
+def _first_installed(name: str, locate: "Callable[[str], Optional[Tuple[Optional[str], str]]]"
+                     ) -> "Optional[Tuple[Optional[str], str]]":
+    """A module's distribution (tensorflow may be tensorflow_cpu, ...), or a distribution by name."""
+    for dist in discovery.KNOWN_MODULES.get(name, (name,)):
+        found = locate(dist)
+        if found is not None:
+            return found
+    return None
+
+
+def _requirement_problem(owner: str, item: "Dict[str, Any]", python: str) -> "Dict[str, str]":
+    want = "{}{}".format(item["name"], item["specifier"] and " " + item["specifier"])
+    if item["installed"] is None:
+        return _problem("dependency-missing", "{} requires {}, which is not installed.".format(owner, want),
+                        "{} -m pip install \"{}{}\"".format(python, item["name"], item["specifier"]))
+    return _problem("dependency-mismatch", "{} requires {}, but {} {} is installed.".format(
+        owner, want, item["name"], item["installed"]),
+        "{} -m pip install \"{}{}\"".format(python, item["name"], item["specifier"]))
