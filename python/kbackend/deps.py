@@ -16,6 +16,7 @@ if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import discovery
+from .problems import problem
 
 #: Distribution name -> the module it provides, where they differ.
 MODULES = {"absl_py": "absl", "ml_dtypes": "ml_dtypes", "pyyaml": "yaml", "protobuf": "google.protobuf",
@@ -161,9 +162,6 @@ JAXLIB_MISSING = ("ModuleNotFoundError: jax requires jaxlib to be installed. See
                   "https://github.com/jax-ml/jax#installation for installation instructions.")
 
 
-def _problem(code: str, message: str, fix: str) -> "Dict[str, str]":
-    return {"code": code, "message": message, "fix": fix}
-
 
 def check(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", needed: "List[str]",
           python: str) -> "Dict[str, Any]":
@@ -186,7 +184,7 @@ def check(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", needed: "
         if tag:
             fatal.append("ImportError: {} {} in {} was built for another Python ({}), not Python {}.{}".format(
                 name, found[0], os.path.dirname(found[1]), tag, *sys.version_info[:2]))
-            problems.append(_problem(
+            problems.append(problem(
                 "built-for-another-python",
                 "{} {} in {} is a build for another Python ({}); this is Python {}.{}.".format(
                     name, found[0], os.path.dirname(found[1]), tag, *sys.version_info[:2]),
@@ -197,7 +195,7 @@ def check(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", needed: "
     for item in sorted(unmet_keras, key=lambda item: order.get(item["name"], len(order))):
         if item["installed"] is None and item["name"] in order:
             fatal.append("ModuleNotFoundError: No module named {!r}".format(item["module"]))
-        problems.append(_requirement_problem("keras", item, python))
+        problems.append(_requirementproblem("keras", item, python))
     jax = libs.get("jax", {})
     if jax.get("version") and jax["version"] != "unknown":
         # whether or not the backend uses JAX, what is wrong with it is said;
@@ -205,12 +203,12 @@ def check(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", needed: "
         if not libs.get("jaxlib", {}).get("version"):
             if "jaxlib" in needed:
                 fatal.append(JAXLIB_MISSING)
-            problems.append(_problem(
+            problems.append(problem(
                 "jaxlib-missing", "jax {} is installed without jaxlib, which it needs.".format(jax["version"]),
                 "{} -m pip install \"jaxlib=={}\"".format(python, jax["version"])))
         for item in unmet(jax.get("dist"), locate) if jax.get("dist") else []:
             if item["name"] != "jaxlib" or item["installed"] is not None:
-                problems.append(_requirement_problem("jax", item, python))
+                problems.append(_requirementproblem("jax", item, python))
     return {"error": fatal[0] if fatal else None, "problems": problems}
 
 
@@ -224,11 +222,11 @@ def _first_installed(name: str, locate: "Callable[[str], Optional[Tuple[Optional
     return None
 
 
-def _requirement_problem(owner: str, item: "Dict[str, Any]", python: str) -> "Dict[str, str]":
+def _requirementproblem(owner: str, item: "Dict[str, Any]", python: str) -> "Dict[str, str]":
     want = "{}{}".format(item["name"], item["specifier"] and " " + item["specifier"])
     if item["installed"] is None:
-        return _problem("dependency-missing", "{} requires {}, which is not installed.".format(owner, want),
+        return problem("dependency-missing", "{} requires {}, which is not installed.".format(owner, want),
                         "{} -m pip install \"{}{}\"".format(python, item["name"], item["specifier"]))
-    return _problem("dependency-mismatch", "{} requires {}, but {} {} is installed.".format(
+    return problem("dependency-mismatch", "{} requires {}, but {} {} is installed.".format(
         owner, want, item["name"], item["installed"]),
         "{} -m pip install \"{}{}\"".format(python, item["name"], item["specifier"]))

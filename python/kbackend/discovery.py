@@ -163,7 +163,7 @@ def module_location(spec: "Optional[importlib.machinery.ModuleSpec]") -> "Option
     return locations[0] if locations else None
 
 
-_CACHE = {"key": None, "value": None}  # type: Dict[str, Any]
+_CACHE = {"key": None, "value": None, "memo": {}}  # type: Dict[str, Any]
 
 
 def _fingerprint() -> "Tuple[Any, ...]":
@@ -188,6 +188,16 @@ def working_directory() -> "Optional[str]":
         return None
 
 
+def module_finder(libs: "Dict[str, Dict[str, Any]]"):
+    """``has_module(name)`` for the rules: known modules from discovery, others by the finder."""
+    def has_module(name: str) -> bool:
+        if name in libs:
+            return libs[name]["version"] is not None
+        return find_spec_without_import(name) is not None
+
+    return has_module
+
+
 def installed_libraries() -> "Dict[str, Dict[str, Optional[str]]]":
     """For each known module: its version (from metadata) and location.
 
@@ -197,11 +207,29 @@ def installed_libraries() -> "Dict[str, Dict[str, Optional[str]]]":
     ``"unknown"``.  The answer is cached until sys.path, one of its
     directories or the import hooks change.
     """
+    _refresh()
+    return {name: dict(entry) for name, entry in _CACHE["value"].items()}
+
+
+def _refresh() -> None:
     key = _fingerprint()
     if _CACHE["key"] != key:
         _CACHE["value"] = _discover()
+        _CACHE["memo"] = {}
         _CACHE["key"] = key
-    return {name: dict(entry) for name, entry in _CACHE["value"].items()}
+
+
+def memo(name: str, args: "Tuple[Any, ...]", compute: "Any") -> "Any":
+    """``compute()``, remembered until the search path or one of its folders
+    changes (the same fingerprint as :func:`installed_libraries`).  For the
+    other look-ups that read the file system (shadows, requirements): in
+    process, ``backend_info()`` is called often and must stay cheap.  The
+    result is shared: callers must not change it."""
+    _refresh()
+    key = (name, args)
+    if key not in _CACHE["memo"]:
+        _CACHE["memo"][key] = compute()
+    return _CACHE["memo"][key]
 
 
 def _discover() -> "Dict[str, Dict[str, Any]]":

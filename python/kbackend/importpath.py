@@ -16,7 +16,7 @@ import os
 import sys
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, Iterable, List, Optional
+    from typing import Any, Dict, Iterable, List, Optional, Set
 
 #: Standard-library modules that ``import keras`` loads (Keras 3 with each
 #: backend on Python 3.11, Keras 2.3.1 with Theano on 3.7: the union of what
@@ -160,11 +160,27 @@ def stdlib_zip() -> str:
 
 def shadowed_stdlib(path: "Optional[List[str]]" = None,
                     names: "Iterable[str]" = KERAS_STDLIB_IMPORTS) -> "List[Dict[str, Any]]":
-    """Standard modules Keras imports that a file ahead of the standard library replaces."""
+    """Standard modules Keras imports that a file ahead of the standard library replaces.
+
+    Only the entries before the standard library can shadow it; their
+    folders are listed once and only matching names are resolved, which
+    keeps this to a few system calls on an ordinary path.
+    """
     path = search_path() if path is None else path
     stdlib = stdlib_dir()
+    ahead = []  # type: List[str]
+    for entry in path:
+        if _inside(entry, stdlib) or _same(entry, stdlib_zip()):
+            break
+        ahead.append(entry)
+    present = set()  # type: Set[str]
+    for entry in ahead:
+        try:
+            present.update(item.split(".", 1)[0] for item in os.listdir(entry or os.curdir))
+        except OSError:  # a zip, a missing folder, a deleted working directory
+            present.update(names)
     found = []  # type: List[Dict[str, Any]]
-    for name in sorted(names):
+    for name in sorted(set(names) & present):
         if already_loaded(name):
             continue
         hit = resolve(name, path)

@@ -12,10 +12,8 @@ if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional
 
 from . import interfaces
+from .problems import problem
 
-
-def _problem(code: str, message: str, fix: str) -> "Dict[str, str]":
-    return {"code": code, "message": message, "fix": fix}
 
 
 def problems(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[str, Any]",
@@ -37,7 +35,7 @@ def _keras3(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[st
     in_file = record["config_file"]["backend"]
     if backend_step is not None and backend_step["given"] is None and in_file is not None \
             and in_file != backend_step["value"]:
-        found.append(_problem(
+        found.append(problem(
             "keras3-ignores-config-backend",
             "{} sets KERAS_BACKEND={!r} when it loads, so the backend {!r} in {} is never used.".format(
                 name, backend_step["value"], in_file, record["config_path"]),
@@ -45,7 +43,7 @@ def _keras3(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[st
             "or KERAS_BACKEND={} in ~/.Renviron.".format(in_file, in_file)))
     home_step = steps.get("keras3-keras-home")
     if home_step is not None:
-        found.append(_problem(
+        found.append(problem(
             "keras3-keras-home",
             "{} sets KERAS_HOME={} when it loads ({}), so Keras reads {}, not ~/.keras/keras.json.".format(
                 name, home_step["value"], home_step["reason"], record["config_path"]),
@@ -66,7 +64,7 @@ def _legacy(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[st
             ("keras.json's backend", record["config_file"]["backend"]),
         ) if value not in (None, "", "tensorflow")]
         if asked:
-            found.append(_problem(
+            found.append(problem(
                 "keras-implementation-tensorflow",
                 "{} imports {} because KERAS_IMPLEMENTATION is not 'keras', so {} is ignored: R keras uses "
                 "{}.".format(name, module, " and ".join("{}={!r}".format(w, v) for w, v in asked),
@@ -76,21 +74,21 @@ def _legacy(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[st
     keras3_loads = record["keras"]["flavour"] == "keras3" and (
         module == "keras" or (through_tf and route["routes_to"] == "keras"))
     if keras3_loads:
-        found.append(_problem(
+        found.append(problem(
             "keras-legacy-with-keras3",
             "{} with Keras {}: k_backend() works, but building any model fails (ValueError: Only input tensors "
             "may be passed as positional arguments).".format(name, record["keras"]["version"]),
             "Use the keras3 R package with Keras 3; or keep R keras with Keras 2: pip install tf_keras and set "
             "TF_USE_LEGACY_KERAS=1 before Python starts."))
     if record["error"] is None and record["status"] == "error":
-        found.append(_problem(
+        found.append(problem(
             "keras-implementation-unknown",
             "KERAS_IMPLEMENTATION={!r} makes {} import the module {!r}; kbackend cannot tell which backend it "
             "uses.".format(facts["r_environ"]["KERAS_IMPLEMENTATION"], name, module),
             "Unset KERAS_IMPLEMENTATION (TensorFlow's Keras) or set it to \"keras\"."))
     elif record["error"] and record["error"].startswith("ModuleNotFoundError") and module not in ("keras",) \
             and not through_tf:
-        found.append(_problem(
+        found.append(problem(
             "keras-implementation-missing",
             "KERAS_IMPLEMENTATION={!r} makes {} import {!r}, which is not installed ({}).".format(
                 facts["r_environ"]["KERAS_IMPLEMENTATION"], name, module, record["error"]),
@@ -172,7 +170,7 @@ def theano_compile_failure(record: "Dict[str, Any]", environ: "Dict[str, str]") 
         return None
     error = ("Exception: Compilation failed (return status=1): lazylinker_ext/mod.cpp: fatal error: Python.h: "
              "No such file or directory")
-    return {"error": error, "problem": _problem(
+    return {"error": error, "problem": problem(
         "theano-embedded-headers",
         "Theano compiles C code when Keras loads it, and inside R's embedded Python the virtualenv {} is the "
         "base prefix: {} does not exist, so the compile fails in R (it works from the command line).".format(

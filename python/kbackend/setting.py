@@ -16,7 +16,7 @@ MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, Iterator, List, Optional
 
-from . import info, interfaces, keras_json
+from . import info, interfaces, keras_json, problems
 from .errors import (BackendLockedError, BackendNotInstalledError, ConfigFileError, InvalidBackendError,
                      KBackendError, KerasImportError)
 
@@ -52,10 +52,10 @@ def check_keras_backend(name: "Any", interface: "Optional[Dict[str, Any]]" = Non
     """
     record = info.backend_info(interface=interface)
     keras = record["keras"]
-    valid = info._valid_names(keras["flavour"], keras["version"])
+    valid = problems.valid_names(keras["flavour"], keras["version"])
     label = "Keras {}".format(keras["version"]) if keras["installed"] else "Keras 3 (not installed here)"
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        suggestion = info._normalised_match(name, valid)
+        suggestion = problems.normalised_match(name, valid)
         hint = " Did you mean {!r}?".format(suggestion) if suggestion else ""
         raise InvalidBackendError(
             "{!r} is not a backend name. {} accepts: {}.{}".format(name, label, ", ".join(valid), hint)
@@ -95,7 +95,7 @@ def _refusal(trial: "Dict[str, Any]", name: str, effective: str, valid: "List[st
         return ConfigFileError("{} would make import keras fail with any backend: {}. {}".format(
             trial["config_path"], error, problem["fix"]))
     if problem["code"] == "backend-invalid":
-        suggestion = info._normalised_match(effective, valid)
+        suggestion = problems.normalised_match(effective, valid)
         hint = " Did you mean {!r}? Names are case-sensitive.".format(suggestion) if suggestion else ""
         extra = " (this Keras is TensorFlow-only; install Keras 3 for other backends)" \
             if trial["keras"]["flavour"] == "keras2-tensorflow" else ""

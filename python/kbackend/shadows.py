@@ -12,11 +12,9 @@ MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional
 
-from . import importpath, rules
+from . import discovery, importpath, rules
+from .problems import problem
 
-
-def _problem(code: str, message: str, fix: str) -> "Dict[str, str]":
-    return {"code": code, "message": message, "fix": fix}
 
 
 #: How ``import keras`` fails when a file replaces a standard module it uses,
@@ -68,7 +66,8 @@ def find(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", version: "
     found = []  # type: List[Dict[str, Any]]
     if libs["keras"].get("shadow"):
         found.append(dict(libs["keras"]["shadow"], name="keras", role="keras", fails="AttributeError"))
-    for hit in importpath.shadowed_stdlib():
+    loaded = frozenset(name for name in importpath.KERAS_STDLIB_IMPORTS if importpath.already_loaded(name))
+    for hit in discovery.memo("stdlib-shadows", (loaded,), importpath.shadowed_stdlib):
         found.append({"name": hit["name"], "path": hit["origin"], "entry": hit["entry"], "kind": hit["kind"],
                       "role": "stdlib", "fails": STDLIB_FAILURES.get(hit["name"])})
     for name, fails in needed_libraries(flavour, version, backend).items():
@@ -109,7 +108,7 @@ def problems(found: "List[Dict[str, Any]]") -> "List[Dict[str, str]]":
             shadow["role"], "the installed {!r}".format(shadow["name"]))
         effect = "import keras gets this file instead" if shadow["fails"] else \
             "import keras gets this file instead, which may break it"
-        out.append(_problem(
+        out.append(problem(
             "module-shadowed",
             "{} in {} replaces {}: {}.".format(shadow["path"], importpath.describe_entry(shadow["entry"]), what, effect),
             "Rename or remove {} (and any __pycache__ next to it), or run from another directory.".format(

@@ -1,0 +1,117 @@
+"""What ``tf.keras`` resolves to, and what ``import tensorflow`` itself does.
+
+TensorFlow's lazy loader decides at the first attribute access: Keras 3
+(``keras._tf_keras``), tf_keras when ``TF_USE_LEGACY_KERAS`` asks for it, or
+TensorFlow's own copy of Keras 2 before 2.16.  The legacy R keras package
+imports ``tensorflow.keras`` by default, so its answer is this route's.
+"""
+
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, Optional
+
+from . import discovery, interfaces, keras_json, rules
+
+#: The values of TF_USE_LEGACY_KERAS that TensorFlow recognises, exactly.
+LEGACY_TRUE = ("true", "True", "1")
+
+IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
+KERAS_CANNOT_BE_IMPORTED = "ImportError: Keras cannot be imported. Check that it is installed."
+
+
+def route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]",
+                    keras: "Dict[str, Any]", prediction: "Dict[str, Any]",
+                    config: "Dict[str, Any]") -> "Dict[str, Any]":
+    """What ``tf.keras`` resolves to on first attribute access, and why.
+
+    ``import tensorflow`` itself already matters: TensorFlow's internal copy of
+    Keras 2 reads keras.json (asserts, no /tmp fallback) and, from 2.15, the
+    end of ``tensorflow/__init__.py`` imports Keras 3 (or tf_keras) eagerly.
+    TensorFlow's lazy loader then turns any ImportError from ``import keras``
+    into "Keras cannot be imported"; other exceptions pass through.
+    """
+    route = {"routes_to": None, "version": None, "backend": None, "status": "error",
+             "error": None, "reason": ""}  # type: Dict[str, Any]
+    tf_version = libs["tensorflow"]["version"]
+    if tf_version is None:
+        route.update(error="ModuleNotFoundError: No module named 'tensorflow'", reason="TensorFlow is not installed")
+        return route
+    parsed = discovery.version_tuple(tf_version) or (2, 99)
+    internal = _internal_keras(environ, libs, config)
+    legacy_value = environ.get("TF_USE_LEGACY_KERAS")
+    if parsed < (2, 6) or (parsed < (2, 15) and keras["version"] is None):
+        # The bundled Keras's version depends on TF2 behaviour at run time
+        # (2.2.4-tf or 2.3.0-tf in TF 1.15), so it is not predicted.
+        route.update(routes_to="tensorflow.python.keras", backend="tensorflow",
+                     reason="TensorFlow {} bundles its own Keras".format(tf_version))
+    elif parsed >= (2, 15) and legacy_value in LEGACY_TRUE:
+        why = "TF_USE_LEGACY_KERAS={!r} routes tf.keras to tf_keras".format(legacy_value)
+        if libs["tf_keras"]["version"] is None:
+            route.update(error=KERAS_CANNOT_BE_IMPORTED, reason=why + ", which is not installed")
+        else:
+            route.update(routes_to="tf_keras", version=libs["tf_keras"]["version"], backend="tensorflow", reason=why)
+    elif keras["version"] is None:
+        route.update(error=KERAS_CANNOT_BE_IMPORTED, reason="tf.keras imports the keras package, which is not installed")
+    else:
+        if legacy_value is None or parsed < (2, 15):
+            why = "TF_USE_LEGACY_KERAS is not set" if parsed >= (2, 15) else "TensorFlow {} uses the keras package".format(tf_version)
+        else:
+            why = "TF_USE_LEGACY_KERAS={!r} is not one of 'true', 'True', '1'".format(legacy_value)
+        error = prediction["error"]
+        if error and error.split(":")[0] in IMPORT_ERRORS:
+            error = KERAS_CANNOT_BE_IMPORTED
+        route.update(routes_to="keras", version=keras["version"], backend=prediction["backend"], error=error,
+                     reason=why + ", so tf.keras is the installed Keras {}".format(keras["version"]))
+    if internal["status"] == "error":
+        route.update(error=internal["error"], reason=route["reason"] +
+                     "; but import tensorflow fails first: TensorFlow's internal Keras reads {}".format(internal["path"]))
+    route["status"] = "ok" if route["error"] is None else "error"
+    if route["routes_to"] == "tf_keras" and route["status"] == "ok":
+        # tf_keras reads the same file with the same checks as TF's internal copy.
+        route["backend"] = "tensorflow"
+    return route
+
+
+def _internal_keras(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]",
+                       config: "Dict[str, Any]") -> "Dict[str, Any]":
+    """``import tensorflow`` loads tensorflow.python.keras, which reads keras.json
+    like TensorFlow-only Keras 2: no /tmp fallback, bare asserts."""
+    home = keras_json.keras_dir(environ, tmp_fallback=False)
+    path = keras_json.config_path(home["dir"])
+    # Usually the file Keras itself reads, already read once: reuse it.
+    internal_config = config if config["path"] == path else keras_json.read_config(path)
+    outcome = rules.resolve_keras2_tensorflow((2, 15), environ, internal_config,
+                                              discovery.module_finder(libs))
+    outcome["path"] = path
+    return outcome
+
+
+def imports_keras(libs: "Dict[str, Dict[str, Optional[str]]]") -> bool:
+    """``import tensorflow`` imports Keras (or tf_keras) itself from 2.15 on."""
+    version = discovery.version_tuple(libs["tensorflow"]["version"])
+    return bool(version) and version >= (2, 15)
+
+
+def live_target(route: "Dict[str, Any]") -> str:
+    """The live-module kind behind a tf.keras route (see :func:`live.live_keras`)."""
+    if route["routes_to"] in ("keras", "tf_keras"):
+        return route["routes_to"]
+    return "tensorflow.python.keras"
+
+
+def outcome_through(would_be: "Dict[str, Any]", route: "Dict[str, Any]", facts: "Dict[str, Any]",
+                      module: str) -> "Dict[str, Any]":
+    """The outcome when the interface imports tf.keras instead of keras."""
+    why = "{} imports {} (KERAS_IMPLEMENTATION is {})".format(
+        interfaces.label(facts), module,
+        "{!r}".format(facts["r_environ"]["KERAS_IMPLEMENTATION"])
+        if facts["r_environ"]["KERAS_IMPLEMENTATION"] is not None else "unset: 'tensorflow'")
+    if route["routes_to"] == "keras":
+        # tf.keras is Keras 3 itself: its own choice of backend applies.
+        outcome = dict(would_be, reason="{}, which is the keras package: {}".format(why, would_be["reason"]))
+    else:
+        outcome = rules._outcome(route["backend"], "interface", "{}; {}".format(why, route["reason"]))
+    if route["status"] == "error":
+        cause = would_be["cause"] if route["routes_to"] == "keras" and would_be["cause"] else "tf-keras-fails"
+        outcome.update(status="error", error=route["error"], cause=cause)
+    return outcome
