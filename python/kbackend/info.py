@@ -28,7 +28,8 @@ FLAVOURS = {
 _VARIABLE_PATTERN = re.compile(
     r"^(KERAS_.*|XLA_.*|JAX_.*|TF_USE_LEGACY_KERAS|TF_FORCE_GPU_ALLOW_GROWTH|TF_CPP_MIN_LOG_LEVEL"
     r"|TF_ENABLE_ONEDNN_OPTS|TF_XLA_FLAGS|TF_GPU_ALLOCATOR|CUDA_VISIBLE_DEVICES|HIP_VISIBLE_DEVICES"
-    r"|ROCR_VISIBLE_DEVICES|PYTORCH_.*|TORCH_.*|THEANO_FLAGS|THEANORC|CNTK_.*|OPENVINO_.*)$"
+    r"|ROCR_VISIBLE_DEVICES|PYTORCH_.*|TORCH_.*|THEANO_FLAGS|THEANORC|CNTK_.*|OPENVINO_.*|TF_CPP_.*"
+    r"|PYTHONWARNINGS|PYTHONSAFEPATH)$"
 )
 def keras_flavour(version: "Optional[str]", path: "Optional[str]") -> "Optional[str]":
     """Which Keras line a version (or, lacking metadata, a file layout) is."""
