@@ -148,14 +148,19 @@ def resolve(name: str, path: "Optional[List[str]]" = None) -> "Optional[Dict[str
     return portion
 
 
-def stdlib_dir() -> str:
-    """The standard library's folder (where ``os`` came from)."""
-    return os.path.dirname(os.__file__)
+def is_stdlib_entry(entry: str) -> bool:
+    """Whether a search-path entry is (part of) the standard library.
 
-
-def stdlib_zip() -> str:
-    """The zipped standard library entry every CPython puts on ``sys.path``."""
-    return os.path.join(os.path.dirname(stdlib_dir()), "python{}{}.zip".format(*sys.version_info[:2]))
+    Judged by content, not by ``os.__file__``: an interpreter embedded in R
+    may come from another build than the standard library on its path (seen:
+    Debian's libpython 3.11.2 with pyenv 3.11.7's library), and its frozen
+    ``os`` then names a folder that is not on the path at all.
+    """
+    name = os.path.basename(os.path.normpath(entry or os.curdir))
+    if name == "lib-dynload" or (name.startswith("python") and name.endswith(".zip")):
+        return True
+    return os.path.isfile(os.path.join(entry or os.curdir, "os.py")) and \
+        os.path.isdir(os.path.join(entry or os.curdir, "importlib"))
 
 
 def shadowed_stdlib(path: "Optional[List[str]]" = None,
@@ -167,12 +172,12 @@ def shadowed_stdlib(path: "Optional[List[str]]" = None,
     keeps this to a few system calls on an ordinary path.
     """
     path = search_path() if path is None else path
-    stdlib = stdlib_dir()
     ahead = []  # type: List[str]
     for entry in path:
-        if _inside(entry, stdlib) or _same(entry, stdlib_zip()):
+        if is_stdlib_entry(entry):
             break
         ahead.append(entry)
+    stdlib = [entry for entry in path if is_stdlib_entry(entry)]
     present = set()  # type: Set[str]
     for entry in ahead:
         try:
@@ -186,7 +191,7 @@ def shadowed_stdlib(path: "Optional[List[str]]" = None,
         hit = resolve(name, path)
         if hit is None or hit["kind"] in ("builtin", "frozen", "namespace") or hit["entry"] is None:
             continue
-        if _inside(hit["entry"], stdlib) or _same(hit["entry"], stdlib_zip()):
+        if any(_inside(hit["entry"], entry) for entry in stdlib):
             continue
         found.append(hit)
     return found

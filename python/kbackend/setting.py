@@ -16,7 +16,7 @@ MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, Iterator, List, Optional
 
-from . import info, interfaces, keras_json, problems
+from . import info, interfaces, keras_json, problems, rules
 from .errors import (BackendLockedError, BackendNotInstalledError, ConfigFileError, InvalidBackendError,
                      KBackendError, KerasImportError)
 
@@ -72,8 +72,27 @@ def check_keras_backend(name: "Any", interface: "Optional[Dict[str, Any]]" = Non
     value = interfaces.environment_value(facts, name)  # what use_keras_backend() would set
     trial = info.collect(environ=dict(os.environ, KERAS_BACKEND=value), interface=_with_backend(interface, value))
     if trial["status"] == "error":
-        raise _refusal(trial, name, effective, valid, label)
+        if trial["problems"] and trial["problems"][0]["code"] == "keras-not-installed":
+            # no Keras yet (a managed environment may install it later): the
+            # name is judged by Keras 3's rules and its library alone
+            _check_without_keras(effective, valid, label, trial)
+        else:
+            raise _refusal(trial, name, effective, valid, label)
     return record
+
+
+def _check_without_keras(name: str, valid: "List[str]", label: str, trial: "Dict[str, Any]") -> None:
+    if name not in valid:
+        suggestion = problems.normalised_match(name, valid)
+        hint = " Did you mean {!r}?".format(suggestion) if suggestion else ""
+        raise InvalidBackendError("{!r} is not a backend {} can load. Valid: {}.{}".format(
+            name, label, ", ".join(valid), hint))
+    library = rules.KERAS3_BACKENDS[name]
+    if not trial["installed"].get(library):
+        python = trial["python"]["executable"]
+        raise BackendNotInstalledError(
+            "The {!r} backend needs the {!r} package, which is not installed for {}. Install it with: "
+            "{} -m pip install {}".format(name, library, python, python, problems.PIP_NAMES.get(library, library)))
 
 
 def _with_backend(interface: "Optional[Dict[str, Any]]", name: str) -> "Optional[Dict[str, Any]]":

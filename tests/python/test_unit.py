@@ -154,6 +154,23 @@ class ImportPath(unittest.TestCase):
             self.assertEqual([hit["name"] for hit in hits], ["csv", "random"])
             self.assertEqual(hits[1]["origin"], os.path.join(box.root, "random.py"))
 
+    def test_the_standard_library_is_known_by_its_content(self):
+        with Sandbox() as box:
+            fake = os.path.join(box.root, "lib", "python3.99")
+            write(os.path.join(fake, "os.py"))
+            write(os.path.join(fake, "importlib", "__init__.py"))
+            self.assertTrue(importpath.is_stdlib_entry(fake))
+            self.assertTrue(importpath.is_stdlib_entry(os.path.join(box.root, "lib", "python399.zip")))
+            self.assertFalse(importpath.is_stdlib_entry(box.root))
+            # a standard library that is not where os.__file__ says (R's embedded Python)
+            write(os.path.join(fake, "copy.py"))
+            saved = importpath.FRESH_PROCESS, importpath.LOADED_AT_START
+            importpath.FRESH_PROCESS, importpath.LOADED_AT_START = True, frozenset()
+            try:
+                self.assertEqual(importpath.shadowed_stdlib([fake] + sys.path, names=["copy"]), [])
+            finally:
+                importpath.FRESH_PROCESS, importpath.LOADED_AT_START = saved
+
     def test_metadata_comes_from_where_the_module_is_found(self):
         with Sandbox() as box:
             stale = make_site(os.path.join(box.root, "stale"), {"keras": "2.3.1"})
@@ -671,6 +688,14 @@ class Setting(unittest.TestCase):
             write_config(box.home, {"floatx": "bfloat16"})
             with self.assertRaises(kbackend.ConfigFileError):
                 kbackend.check_keras_backend("jax")
+
+    def test_without_keras_the_name_and_its_library_are_judged(self):
+        with installed({"numpy": "2.4.0", "jax": "0.10.2", "jaxlib": "0.10.2"}):
+            self.assertEqual(kbackend.check_keras_backend("jax")["status"], "error")  # no Keras: the record says so
+            with self.assertRaises(kbackend.BackendNotInstalledError):
+                kbackend.check_keras_backend("torch")
+            with self.assertRaises(kbackend.InvalidBackendError):
+                kbackend.check_keras_backend("JAX")
 
     def test_keras2_custom_module_accepted_only_if_found(self):
         with installed({"keras": "2.3.1", "theano": "1.0.5"}, keras_layout="keras2") as box:
