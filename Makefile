@@ -44,4 +44,6 @@ test-r: setup
 
 bench: setup install-r
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/bench_survey.py
 	RETICULATE_PYTHON=$(CURDIR)/$(PY) R_LIBS=$(RLIB) Rscript benchmarks/bench-r.R
+	RETICULATE_PYTHON=$(CURDIR)/$(PY) R_LIBS=$(RLIB) Rscript benchmarks/bench-survey.R

@@ -18,6 +18,8 @@
 #'   refusing once Keras is loaded.
 #' * [local_keras_backend()], [with_keras_backend()]: temporarily.
 #' * [check_keras_backend()]: validate only.
+#' * [backend_survey()], [use_keras_backend_on()]: the backend in every worker
+#'   of a cluster or `future` plan.
 #'
 #' @keywords internal
 "_PACKAGE"

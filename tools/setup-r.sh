@@ -9,6 +9,8 @@ packages=(
   r-cran-reticulate r-cran-jsonlite r-cran-cli
   r-cran-testthat r-cran-withr r-cran-callr
   r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown
+  # backend_survey() of a future plan; the worker tests' clusters
+  r-cran-future r-cran-parallelly
   pandoc
   # what `R CMD check --as-cran` calls: qpdf (PDF size checks), tidy (HTML
   # validation of the Rd pages), file/texinfo are in base Debian already.

@@ -9,7 +9,7 @@ test_that("loading kbackend neither loads reticulate nor starts Python", {
   })
   expect_false(res$reticulate)
   expect_setequal(res$exports, c(
-    "backend_info", "check_keras_backend", "local_keras_backend",
-    "use_keras_backend", "with_keras_backend"
+    "backend_info", "backend_survey", "check_keras_backend", "local_keras_backend",
+    "use_keras_backend", "use_keras_backend_on", "with_keras_backend"
   ))
 })

@@ -1,0 +1,410 @@
+#' Which Keras backend every worker will use
+#'
+#' Runs [backend_info()] in every worker of a cluster, or of the current
+#' future plan, and tells whether they agree. Like [backend_info()] it never
+#' imports Keras: in a worker whose Python has not started it asks in a
+#' subprocess, so surveying leaves every worker free to choose its backend.
+#' A worker where [backend_info()] itself fails (no Python found, kbackend
+#' not installed there, ...) gives a row with status `"error"` and the error
+#' message; the survey does not fail.
+#'
+#' * **A cluster** (`cl`): one row per node of `cl`, in order, asked with
+#'   [parallel::clusterCall()].
+#' * **The current future plan** (`cl = NULL`, needs the future package):
+#'   future offers no way to run a call on each of a plan's workers, so
+#'   `backend_survey()` launches `future::nbrOfWorkers()` futures before it
+#'   collects any of them. A future occupies its worker until collected, so
+#'   on a plan whose workers are free (multisession, cluster) each future
+#'   runs on a different worker and every worker answers once. Rows are
+#'   deduplicated by (`host`, `pid`): should a worker still be busy with an
+#'   uncollected future of yours, another worker may answer twice and the
+#'   busy one not at all. Under `multicore` each future is a fresh fork of
+#'   this process; under `sequential` the one row is this process.
+#'
+#' The verdict: `consistent` is `TRUE` when every worker reports the same
+#' `backend`, `status` and `keras_version`, so code sent to any of them runs
+#' on the same Keras. `differences` names every column, among `python`,
+#' `backend`, `source`, `status`, `keras_version` and `locked`, whose value
+#' is not the same in every worker (so a worker that has already loaded
+#' Keras shows up as a difference in `locked`, and in `source`, which it
+#' reports as `"imported"`, without making the survey inconsistent).
+#'
+#' @param cl A cluster from the parallel package (an object inheriting from
+#'   class `"cluster"`), or `NULL` for the workers of the current
+#'   `future::plan()`.
+#' @returns A list of class `kbackend_survey`:
+#'   * `workers`: a data frame, one row per worker, with columns `worker`
+#'     (its index: the node's position in `cl`, or the order in which the
+#'     futures were launched), `host`, `pid`, `python` (the interpreter
+#'     reticulate uses or would use there), `backend`, `source`, `status`
+#'     (`"ok"`, or `"error"` when `import keras` would fail there or
+#'     [backend_info()] failed), `keras_version`, `locked` (Keras already
+#'     loaded there) and `error` (why, or `NA`). Unknown values are `NA`.
+#'   * `consistent`: `TRUE` or `FALSE`, see above.
+#'   * `differences`: character, the columns that differ between workers.
+#'
+#'   `as.data.frame()` returns `workers`. Errors: `kbackend_error_bad_argument`
+#'   for a `cl` that is not a cluster, `kbackend_error_missing_package` when
+#'   `cl` is `NULL` and future is not installed, `kbackend_error_plan` when
+#'   the plan has no finite number of workers. A worker that cannot be
+#'   reached at all (it died) raises the cluster's or future's own error.
+#' @family keras backend functions
+#' @seealso [use_keras_backend_on()] to set the backend on running workers;
+#'   [print()][kbackend_survey] and [knit_print()][knit_print.kbackend_survey]
+#'   for how a survey is shown.
+#' @examples
+#' if (interactive()) {
+#'   use_keras_backend("jax")               # before the workers start
+#'   cl <- parallel::makePSOCKcluster(2)
+#'   survey <- backend_survey(cl)
+#'   survey$consistent
+#'   as.data.frame(survey)
+#'   parallel::stopCluster(cl)
+#'
+#'   future::plan(future::multisession, workers = 2)
+#'   backend_survey()
+#'   future::plan(future::sequential)
+#' }
+#' @export
+backend_survey <- function(cl = NULL) {
+  check_cluster_arg(cl, null_ok = TRUE)
+  rows <- if (is.null(cl)) survey_future_rows() else survey_cluster_rows(cl)
+  new_survey(rows)
+}
+
+survey_cluster_rows <- function(cl) {
+  rows <- parallel::clusterCall(cl, worker_function(worker_survey_row))
+  for (i in seq_along(rows)) {
+    rows[[i]]$worker <- i
+  }
+  rows
+}
+
+survey_future_rows <- function() {
+  check_suggested("future", "to survey the workers of the current future plan")
+  n <- future::nbrOfWorkers()
+  if (!is.numeric(n) || length(n) != 1 || is.na(n) || !is.finite(n) || n < 1) {
+    kb_abort(
+      c(
+        "Cannot reach every worker of the current future plan.",
+        x = "It has {format(n)} workers.",
+        i = "Pass a cluster as {.arg cl} instead."
+      ),
+      class = "kbackend_error_plan"
+    )
+  }
+  row <- worker_function(worker_survey_row)
+  # launch them all before collecting any: each occupies its worker until
+  # collected, so each runs on another worker
+  futures <- lapply(seq_len(n), function(i) {
+    future::future(
+      quote(kbackend_survey_row()),
+      substitute = FALSE,
+      globals = list(kbackend_survey_row = row),
+      packages = character(),
+      label = sprintf("kbackend-survey-%d", i)
+    )
+  })
+  rows <- lapply(futures, future::value)
+  key <- vapply(rows, function(r) paste(r$host, r$pid, sep = "\r"), character(1))
+  rows <- rows[!duplicated(key)]
+  for (i in seq_along(rows)) {
+    rows[[i]]$worker <- i
+  }
+  rows
+}
+
+# Runs in a worker (see worker_function()): one row of the survey.
+worker_survey_row <- function() {
+  scalar <- function(x, na) {
+    if (is.null(x) || !length(x) || is.na(x[[1]])) na else as.vector(x[[1]], typeof(na))
+  }
+  row <- list(
+    host = Sys.info()[["nodename"]], pid = Sys.getpid(), python = NA_character_,
+    backend = NA_character_, source = NA_character_, status = "error",
+    keras_version = NA_character_, locked = NA, error = NA_character_
+  )
+  tryCatch({
+    info <- kbackend::backend_info()
+    row$python <- scalar(info$r$python, NA_character_)
+    row$backend <- scalar(info$backend, NA_character_)
+    row$source <- scalar(info$source, NA_character_)
+    row$status <- scalar(info$status, NA_character_)
+    row$keras_version <- scalar(info$keras$version, NA_character_)
+    row$locked <- scalar(info$locked, NA)
+    row$error <- scalar(info$error, NA_character_)
+    row
+  }, error = function(e) {
+    row$error <- conditionMessage(e)
+    row
+  })
+}
+
+# The columns of a survey, in order, with their types.
+survey_columns <- list(
+  worker = integer(), host = character(), pid = integer(), python = character(),
+  backend = character(), source = character(), status = character(),
+  keras_version = character(), locked = logical(), error = character()
+)
+
+# The columns compared between workers, in the order `differences` names them.
+survey_compared <- c("python", "backend", "source", "status", "keras_version", "locked")
+
+# A survey from its rows (lists with the survey's fields).
+new_survey <- function(rows) {
+  columns <- lapply(names(survey_columns), function(name) {
+    type <- survey_columns[[name]]
+    na <- as.vector(NA, typeof(type))
+    vapply(rows, function(r) {
+      value <- r[[name]]
+      if (is.null(value) || !length(value)) na else as.vector(value[[1]], typeof(type))
+    }, na)
+  })
+  workers <- as.data.frame(
+    stats::setNames(columns, names(survey_columns)),
+    stringsAsFactors = FALSE
+  )
+  survey_from_workers(workers)
+}
+
+# The verdict on a data frame of workers (the survey's columns).
+survey_from_workers <- function(workers) {
+  distinct <- function(column) length(unique(workers[[column]])) > 1
+  differences <- survey_compared[vapply(survey_compared, distinct, logical(1))]
+  structure(
+    list(
+      workers = workers,
+      consistent = !any(c("backend", "status", "keras_version") %in% differences),
+      differences = differences
+    ),
+    class = "kbackend_survey"
+  )
+}
+
+# Stop with kbackend_error_missing_package unless `package` is installed.
+check_suggested <- function(package, why, call = rlang::caller_env()) {
+  if (!requireNamespace(package, quietly = TRUE)) {
+    kb_abort(
+      c(
+        "The {.pkg {package}} package is needed {why}.",
+        i = "Install it with {.code install.packages(\"{package}\")}."
+      ),
+      class = "kbackend_error_missing_package",
+      package = package,
+      call = call
+    )
+  }
+  invisible(TRUE)
+}
+
+#' Print, format and tabulate a backend survey
+#'
+#' `format()` renders a [backend_survey()] as console lines -- a table with
+#' one row per worker, then the verdict and the errors of workers that
+#' failed -- `print()` writes them, and `as.data.frame()` returns the table
+#' of workers.
+#'
+#' @param x A `kbackend_survey` object from [backend_survey()].
+#' @param ... Unused.
+#' @param row.names,optional Unused; for compatibility with the generic.
+#' @returns `format()`: a character vector, one element per line. `print()`:
+#'   `x`, invisibly. `as.data.frame()`: `x$workers`, a data frame with one
+#'   row per worker (see [backend_survey()]).
+#' @family keras backend functions
+#' @seealso [backend_survey()];
+#'   [knit_print()][knit_print.kbackend_survey] for R Markdown.
+#' @examples
+#' if (interactive()) {
+#'   cl <- parallel::makePSOCKcluster(2)
+#'   survey <- backend_survey(cl)
+#'   print(survey)
+#'   as.data.frame(survey)
+#'   parallel::stopCluster(cl)
+#' }
+#' @name kbackend_survey
+NULL
+
+#' @rdname kbackend_survey
+#' @export
+format.kbackend_survey <- function(x, ...) {
+  workers <- x$workers
+  n <- nrow(workers)
+  lines <- cli::rule(
+    left = "Keras backend across workers",
+    right = sprintf("%d worker%s", n, if (n == 1) "" else "s")
+  )
+  if (n) {
+    table <- survey_table(workers)
+    cells <- rbind(names(table), as.matrix(table))
+    widths <- apply(cells, 2, function(column) max(nchar(column)))
+    padded <- vapply(seq_len(ncol(cells)), function(j) {
+      formatC(cells[, j], width = -widths[[j]])
+    }, character(nrow(cells)))
+    padded <- matrix(padded, nrow = nrow(cells))
+    text <- apply(padded, 1, function(cells) trimws(paste(cells, collapse = "  "), "right"))
+    lines <- c(lines, cli::style_bold(text[[1]]), text[-1])
+  }
+  verdict <- survey_verdict_text(x)
+  good <- isTRUE(x$consistent) && all(workers$status %in% "ok")
+  lines <- c(lines, if (good) {
+    paste0(cli::col_green(cli::symbol$tick), " ", verdict)
+  } else {
+    paste0(cli::col_red(cli::symbol$cross), " ", cli::style_bold(verdict))
+  })
+  notes <- survey_notes_text(x)
+  if (length(notes)) {
+    lines <- c(lines, paste0("  ", cli::col_grey(notes)))
+  }
+  errors <- survey_errors_text(workers)
+  if (length(errors)) {
+    lines <- c(lines, paste0(cli::col_red(cli::symbol$cross), " ", errors))
+  }
+  lines
+}
+
+#' @rdname kbackend_survey
+#' @export
+print.kbackend_survey <- function(x, ...) {
+  cat(format(x, ...), sep = "\n")
+  invisible(x)
+}
+
+#' @rdname kbackend_survey
+#' @export
+as.data.frame.kbackend_survey <- function(x, row.names = NULL, optional = FALSE, ...) {
+  x$workers
+}
+
+#' Show a backend survey in R Markdown and Quarto documents
+#'
+#' When a chunk's value is a [backend_survey()], knitr prints it with this
+#' method: a Markdown table with one row per worker (worker, host, process
+#' id, backend, source, status, Keras version, whether Keras is loaded there,
+#' Python), then the verdict and the errors of workers that failed. knitr is
+#' only needed when knitting: the method is registered for knitr's generic
+#' when knitr is loaded.
+#'
+#' @param x A `kbackend_survey` object from [backend_survey()].
+#' @param ... Unused; for compatibility with the generic.
+#' @returns Markdown text of class `knit_asis` ([knitr::asis_output()]).
+#' @family keras backend functions
+#' @seealso [print()][kbackend_survey] for the console form.
+#' @examples
+#' if (interactive() && requireNamespace("knitr", quietly = TRUE)) {
+#'   cl <- parallel::makePSOCKcluster(2)
+#'   cat(knitr::knit_print(backend_survey(cl)))
+#'   parallel::stopCluster(cl)
+#' }
+#' @exportS3Method knitr::knit_print
+knit_print.kbackend_survey <- function(x, ...) {
+  knitr::asis_output(paste(survey_markdown_lines(x), collapse = "\n"))
+}
+
+survey_markdown_lines <- function(x) {
+  workers <- x$workers
+  lines <- ""
+  if (nrow(workers)) {
+    table <- survey_table(workers)
+    right <- c("Worker", "PID")
+    align <- ifelse(names(table) %in% right, "--:", ":--")
+    rows <- apply(table, 1, function(cells) {
+      paste0("| ", paste(md_escape(cells), collapse = " | "), " |")
+    })
+    lines <- c(
+      lines,
+      paste0("| ", paste(names(table), collapse = " | "), " |"),
+      paste0("|", paste(align, collapse = "|"), "|"),
+      rows,
+      ""
+    )
+  }
+  verdict <- md_escape(survey_verdict_text(x))
+  verdict <- sub("^(Consistent|Inconsistent)", "**\\1**", verdict)
+  lines <- c(lines, verdict, "")
+  notes <- survey_notes_text(x)
+  errors <- survey_errors_text(workers)
+  if (length(notes) || length(errors)) {
+    lines <- c(lines, paste0("- ", md_escape(c(notes, errors))), "")
+  }
+  lines
+}
+
+# ---------------------------------------------------------------------------
+# The plain-text wording of a survey, shared by format() and knit_print()
+# (as report-text.R is for a single report): unstyled and unescaped.
+
+# The displayed table: one row per worker, every cell text.
+survey_table <- function(workers) {
+  cell <- function(x, none = "-") ifelse(is.na(x), none, as.character(x))
+  data.frame(
+    Worker = cell(workers$worker),
+    Host = cell(workers$host),
+    PID = cell(workers$pid),
+    Backend = cell(workers$backend),
+    Source = cell(workers$source),
+    Status = cell(workers$status),
+    Keras = cell(workers$keras_version),
+    Locked = ifelse(is.na(workers$locked), "-", ifelse(workers$locked, "yes", "no")),
+    Python = cell(workers$python),
+    check.names = FALSE,
+    stringsAsFactors = FALSE
+  )
+}
+
+# "Consistent: every worker will use jax (Keras 3.15.1)." / "Inconsistent:
+# the workers differ in backend."
+survey_verdict_text <- function(x) {
+  workers <- x$workers
+  n <- nrow(workers)
+  if (!n) {
+    return("No workers answered.")
+  }
+  if (!isTRUE(x$consistent)) {
+    differ <- intersect(x$differences, c("backend", "status", "keras_version"))
+    return(paste0(
+      "Inconsistent: the workers differ in ", paste(differ, collapse = ", "), "."
+    ))
+  }
+  every <- switch(as.character(min(n, 3)),
+    "1" = "the one worker",
+    "2" = "both workers",
+    sprintf("all %d workers", n)
+  )
+  backend <- text_or(workers$backend[[1]], "no backend")
+  keras <- workers$keras_version[[1]]
+  if (identical(workers$status[[1]], "ok")) {
+    paste0(
+      "Consistent: ", every, " will use ", backend,
+      if (!is.na(keras)) paste0(" (Keras ", keras, ")"), "."
+    )
+  } else {
+    paste0(
+      "Consistent, but Keras will not load: ", every, if (n == 1) " reports" else " report",
+      " status ", text_or(workers$status[[1]], "unknown"), " (", backend,
+      if (!is.na(keras)) paste0(", Keras ", keras), ")."
+    )
+  }
+}
+
+# The other differences, worth knowing though they do not break consistency.
+survey_notes_text <- function(x) {
+  other <- setdiff(x$differences, c("backend", "status", "keras_version"))
+  if (!length(other)) {
+    return(character())
+  }
+  paste0("The workers also differ in ", paste(other, collapse = ", "), ".")
+}
+
+# "Worker 2 (pid 123 on host): message", for each worker with an error.
+survey_errors_text <- function(workers) {
+  has <- !is.na(workers$error)
+  if (!any(has)) {
+    return(character())
+  }
+  w <- workers[has, , drop = FALSE]
+  sprintf(
+    "Worker %s (pid %s on %s): %s",
+    w$worker, ifelse(is.na(w$pid), "?", w$pid), ifelse(is.na(w$host), "?", w$host),
+    one_line(w$error)
+  )
+}

@@ -1,0 +1,235 @@
+#' Set the Keras backend on the workers of a running cluster
+#'
+#' [use_keras_backend()] sets `KERAS_BACKEND` with [Sys.setenv()], so every
+#' R process started *after* it inherits the backend: the workers of
+#' [parallel::makePSOCKcluster()], `future::plan(future::multisession)`,
+#' [callr::r()] and so on. Workers that are *already running* have their own
+#' environment; `use_keras_backend_on()` sets the backend in each of them.
+#'
+#' It works in two steps, so that a refusal changes nothing anywhere:
+#'
+#' 1. every worker checks `backend` with [check_keras_backend()] (which
+#'    changes nothing). If any worker refuses -- typically because Keras is
+#'    already loaded there with another backend -- one error is raised that
+#'    names each refusing worker (its index in `cl`, its process id and host)
+#'    and why, and no worker is changed;
+#' 2. otherwise every worker runs [use_keras_backend()]. Should a worker
+#'    refuse at this point after all (it loaded Keras between the two steps),
+#'    the workers already changed are set back to their previous values and
+#'    the same error is raised.
+#'
+#' The workers need kbackend installed (in their [.libPaths()]); use
+#' [backend_survey()] to see what each worker will use.
+#'
+#' @param cl A cluster from the parallel package ([parallel::makeCluster()],
+#'   [parallel::makePSOCKcluster()], `parallelly::makeClusterPSOCK()`, ...):
+#'   an object inheriting from class `"cluster"`.
+#' @inheritParams use_keras_backend
+#' @returns The previous value of `KERAS_BACKEND` in each worker (a character
+#'   vector with one element per worker, `NA` where it was unset), invisibly.
+#'
+#'   When a worker refuses, the error has class `kbackend_error` plus the
+#'   class of each refusing worker's error (for instance
+#'   `kbackend_error_locked`; `kbackend_error_worker` for an error that is
+#'   not kbackend's own, such as kbackend missing in the worker), and a
+#'   field `workers`: a data frame with one row per refusing worker
+#'   (`worker`, `host`, `pid`, `class`, `message`). Bad arguments raise
+#'   `kbackend_error_bad_argument` before any worker is contacted.
+#' @family keras backend functions
+#' @seealso [backend_survey()] to check every worker;
+#'   [use_keras_backend()] for this process (and the workers started after).
+#' @examples
+#' # A cluster is checked for before anything else happens:
+#' tryCatch(
+#'   use_keras_backend_on("not a cluster", "jax"),
+#'   kbackend_error_bad_argument = function(e) conditionMessage(e)
+#' )
+#'
+#' if (interactive()) {
+#'   # Workers started after use_keras_backend() inherit the backend...
+#'   use_keras_backend("jax")
+#'   cl <- parallel::makePSOCKcluster(2)
+#'   backend_survey(cl)
+#'
+#'   # ...and running workers can be switched, while none has loaded Keras
+#'   use_keras_backend_on(cl, "torch")
+#'   backend_survey(cl)
+#'   parallel::stopCluster(cl)
+#' }
+#' @export
+use_keras_backend_on <- function(cl, backend, interface = NULL) {
+  check_backend_arg(backend)
+  check_cluster_arg(cl)
+  check_interface_arg(interface)
+
+  checks <- parallel::clusterCall(cl, worker_function(worker_check), backend, interface)
+  refusals <- worker_refusals(checks)
+  if (nrow(refusals)) {
+    abort_workers_refused(refusals, backend, length(cl))
+  }
+
+  changes <- parallel::clusterCall(cl, worker_function(worker_use), backend, interface)
+  refusals <- worker_refusals(changes)
+  if (nrow(refusals)) {
+    # a worker changed its mind between the two steps: undo the others
+    changed <- which(vapply(changes, function(x) isTRUE(x$ok), logical(1)))
+    for (i in changed) {
+      parallel::clusterCall(cl[i], worker_function(worker_restore), changes[[i]]$saved)
+    }
+    abort_workers_refused(refusals, backend, length(cl), restored = length(changed))
+  }
+  previous <- vapply(changes, function(x) as.character(x$previous), character(1))
+  invisible(previous)
+}
+
+check_cluster_arg <- function(cl, arg = "cl", null_ok = FALSE, call = rlang::caller_env()) {
+  if (null_ok && is.null(cl)) {
+    return(invisible(cl))
+  }
+  if (!inherits(cl, "cluster")) {
+    abort_bad_argument(
+      paste0(
+        "{.arg {arg}} must be a cluster from the parallel package",
+        if (null_ok) " or NULL (the current future plan)",
+        ", such as {.code parallel::makePSOCKcluster(2)}."
+      ),
+      sprintf("it is %s", describe_type(cl)), arg = arg, call = call
+    )
+  }
+  invisible(cl)
+}
+
+# The refusing workers, from the answers of worker_check() / worker_use(): a
+# data frame (worker, host, pid, class, message), one row per refusal.
+worker_refusals <- function(answers) {
+  bad <- which(!vapply(answers, function(x) isTRUE(x$ok), logical(1)))
+  field <- function(name, na) {
+    vapply(answers[bad], function(x) {
+      value <- x[[name]]
+      if (is.null(value) || !length(value)) na else as.vector(value[[1]], typeof(na))
+    }, na)
+  }
+  data.frame(
+    worker = as.integer(bad),
+    host = field("host", NA_character_),
+    pid = field("pid", NA_integer_),
+    class = vapply(answers[bad], function(x) worker_error_class(x$class), character(1)),
+    message = field("message", NA_character_),
+    stringsAsFactors = FALSE
+  )
+}
+
+# The R class that stands for a worker's error: its own kbackend class, or
+# kbackend_error_worker for anything else (kbackend not installed there...).
+worker_error_class <- function(classes) {
+  own <- grep("^kbackend_error_[a-z_]+$", as.character(classes), value = TRUE)
+  if (length(own)) own[[1]] else "kbackend_error_worker"
+}
+
+abort_workers_refused <- function(refusals, backend, n_workers, restored = NULL,
+                                  call = rlang::caller_env()) {
+  n_refused <- nrow(refusals)
+  lines <- sprintf(
+    "Worker %d (pid %s on %s): %s",
+    refusals$worker, refusals$pid, refusals$host, one_line(refusals$message)
+  )
+  outcome <- if (is.null(restored)) {
+    "nothing was changed on any worker."
+  } else {
+    "nothing was changed: the workers already changed were set back."
+  }
+  kb_abort(
+    c(
+      paste(
+        "Refused to set the Keras backend to {.val {backend}} on",
+        "{n_refused} of {n_workers} worker{?s}; {outcome}"
+      ),
+      stats::setNames(cli_escape(lines), rep("x", length(lines)))
+    ),
+    class = unique(refusals$class),
+    backend = backend,
+    workers = refusals,
+    call = call
+  )
+}
+
+# A condition message on one line: cli's bullets and wrapping become spaces.
+one_line <- function(x) {
+  trimws(gsub("\\s*\n\\s*", " ", x))
+}
+
+# ---------------------------------------------------------------------------
+# Functions that run in the workers.
+#
+# They are sent with the base environment as their enclosure: a function
+# whose enclosure is kbackend's namespace would make the worker load kbackend
+# merely to receive it, and a worker without kbackend would then fail before
+# any handler could catch it. They reach kbackend only through `kbackend::`,
+# inside tryCatch(), so every worker answers.
+
+worker_function <- function(fun) {
+  environment(fun) <- baseenv()
+  fun
+}
+
+# Would `backend` be accepted here? Changes nothing.
+worker_check <- function(backend, interface) {
+  answer <- list(ok = TRUE, class = NA_character_, message = NA_character_,
+                 host = Sys.info()[["nodename"]], pid = Sys.getpid())
+  tryCatch({
+    kbackend::check_keras_backend(backend, interface = interface)
+    answer
+  }, error = function(e) {
+    answer$ok <- FALSE
+    answer$class <- class(e)
+    answer$message <- conditionMessage(e)
+    answer
+  })
+}
+
+# Set `backend` here; `saved` holds what worker_restore() needs to undo it.
+worker_use <- function(backend, interface) {
+  variables <- c("KERAS_BACKEND", "KERAS_IMPLEMENTATION")
+  saved <- list(r = Sys.getenv(variables, unset = NA, names = TRUE))
+  answer <- list(ok = TRUE, class = NA_character_, message = NA_character_,
+                 host = Sys.info()[["nodename"]], pid = Sys.getpid())
+  started <- isNamespaceLoaded("reticulate") &&
+    isTRUE(reticulate::py_available(initialize = FALSE))
+  if (started) {
+    environ <- reticulate::import("os", convert = TRUE)$environ
+    saved$python <- vapply(variables, function(v) {
+      value <- environ$get(v)
+      if (is.null(value)) NA_character_ else value
+    }, character(1))
+  }
+  tryCatch({
+    answer$previous <- kbackend::use_keras_backend(backend, interface = interface)
+    answer$saved <- saved
+    answer
+  }, error = function(e) {
+    answer$ok <- FALSE
+    answer$class <- class(e)
+    answer$message <- conditionMessage(e)
+    answer
+  })
+}
+
+# Put back what worker_use() saved, in R and in a running Python.
+worker_restore <- function(saved) {
+  for (name in names(saved$r)) {
+    value <- saved$r[[name]]
+    if (is.na(value)) {
+      Sys.unsetenv(name)
+    } else {
+      do.call(Sys.setenv, stats::setNames(list(value), name))
+    }
+  }
+  if (!is.null(saved$python)) {
+    environ <- reticulate::import("os", convert = FALSE)$environ
+    for (name in names(saved$python)) {
+      value <- saved$python[[name]]
+      if (is.na(value)) environ$pop(name, NULL) else environ$`__setitem__`(name, value)
+    }
+  }
+  invisible(TRUE)
+}

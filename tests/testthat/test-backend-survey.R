@@ -1,0 +1,315 @@
+# backend_survey(): the verdict on hand-built surveys and how they are shown
+# (no clusters), then real surveys -- a future multisession plan, the
+# sequential plan, a cluster whose workers disagree, a worker where
+# backend_info() fails. Clusters run under a fresh R (callr), as in
+# test-workers.R: this test process never starts Python.
+
+# A PSOCK cluster of `n` workers that find the installed kbackend (see
+# test-workers.R); pass it to in_fresh_r() as an argument.
+start_psock <- function(n) {
+  cl <- parallel::makePSOCKcluster(n)
+  parallel::clusterCall(cl, .libPaths, .libPaths())
+  cl
+}
+environment(start_psock) <- globalenv()
+
+# One survey row as a worker reports it; `...` overrides fields.
+survey_row <- function(worker, ...) {
+  row <- list(
+    worker = worker, host = "node1", pid = 1000L + worker, python = "/venv/bin/python",
+    backend = "jax", source = "environment", status = "ok", keras_version = "3.15.1",
+    locked = FALSE, error = NA_character_
+  )
+  utils::modifyList(row, list(...))
+}
+
+survey_of <- function(...) new_survey(list(...))
+
+test_that("a survey is consistent when backend, status and Keras version agree", {
+  local_clean_env()
+  same <- survey_of(survey_row(1L), survey_row(2L), survey_row(3L))
+  expect_s3_class(same, "kbackend_survey")
+  expect_named(same, c("workers", "consistent", "differences"))
+  expect_true(same$consistent)
+  expect_identical(same$differences, character())
+
+  columns <- c("worker", "host", "pid", "python", "backend", "source", "status",
+               "keras_version", "locked", "error")
+  w <- same$workers
+  expect_s3_class(w, "data.frame")
+  expect_named(w, columns)
+  expect_equal(nrow(w), 3L)
+  expect_type(w$worker, "integer")
+  expect_type(w$pid, "integer")
+  expect_type(w$locked, "logical")
+  expect_type(w$error, "character")
+  expect_true(all(vapply(w[setdiff(columns, c("worker", "pid", "locked"))], is.character, logical(1))))
+
+  # each compared column, alone
+  for (case in list(
+    list(field = list(backend = "torch"), consistent = FALSE, differences = "backend"),
+    list(field = list(status = "error"), consistent = FALSE, differences = "status"),
+    list(field = list(keras_version = "3.14.0"), consistent = FALSE, differences = "keras_version"),
+    list(field = list(python = "/other/python"), consistent = TRUE, differences = "python"),
+    list(field = list(source = "config"), consistent = TRUE, differences = "source"),
+    list(field = list(locked = TRUE), consistent = TRUE, differences = "locked"),
+    # host, pid and error are not compared
+    list(field = list(host = "node2", pid = 7L, error = "x"), consistent = TRUE,
+         differences = character())
+  )) {
+    odd <- do.call(survey_row, c(list(2L), case$field))
+    s <- survey_of(survey_row(1L), odd)
+    expect_identical(s$consistent, case$consistent, info = names(case$field)[[1]])
+    expect_identical(s$differences, case$differences, info = names(case$field)[[1]])
+  }
+
+  # several at once: named in a fixed order, whatever the rows' order
+  odd <- survey_row(2L, locked = TRUE, source = "imported", backend = "torch", python = "/p")
+  s <- survey_of(odd, survey_row(1L))
+  expect_false(s$consistent)
+  expect_identical(s$differences, c("python", "backend", "source", "locked"))
+})
+
+test_that("missing values count as a value of their own", {
+  local_clean_env()
+  failed <- survey_row(2L, python = NA, backend = NULL, source = NA, status = "error",
+                       keras_version = NULL, locked = NA, error = "no Python")
+  s <- survey_of(survey_row(1L), failed)
+  expect_false(s$consistent)
+  expect_identical(s$differences, c("python", "backend", "source", "status", "keras_version", "locked"))
+  expect_identical(s$workers$backend, c("jax", NA))
+  expect_identical(s$workers$locked, c(FALSE, NA))
+
+  # two workers that both failed the same way agree
+  s <- survey_of(failed, utils::modifyList(failed, list(worker = 3L)))
+  expect_true(s$consistent)
+  expect_identical(s$differences, character())
+
+  # no workers at all: nothing disagrees
+  empty <- new_survey(list())
+  expect_true(empty$consistent)
+  expect_identical(empty$differences, character())
+  expect_equal(nrow(empty$workers), 0L)
+  expect_named(empty$workers, names(survey_columns))
+})
+
+test_that("print() and format() show the table and the verdict", {
+  local_clean_env()
+  s <- survey_of(survey_row(1L), survey_row(2L))
+  lines <- cli::ansi_strip(format(s))
+  expect_match(lines[[1]], "Keras backend across workers")
+  expect_match(lines[[1]], "2 workers")
+  expect_equal(
+    lines[2:4],
+    c(
+      "Worker  Host   PID   Backend  Source       Status  Keras   Locked  Python",
+      "1       node1  1001  jax      environment  ok      3.15.1  no      /venv/bin/python",
+      "2       node1  1002  jax      environment  ok      3.15.1  no      /venv/bin/python"
+    )
+  )
+  expect_equal(lines[[5]],
+               paste(cli::symbol$tick, "Consistent: both workers will use jax (Keras 3.15.1)."))
+  expect_length(lines, 5L)
+  expect_output(printed <- withVisible(print(s)), "Consistent: both workers will use jax",
+                fixed = TRUE)
+  expect_false(printed$visible)
+  expect_identical(printed$value, s)
+
+  # inconsistent, with a note and a failed worker
+  s <- survey_of(
+    survey_row(1L, locked = TRUE, source = "imported"),
+    survey_row(2L, backend = "torch"),
+    survey_row(3L, python = NA, backend = NA, source = NA, status = "error", keras_version = NA,
+               locked = NA, error = "kbackend needs a Python\n\u2716 none found")
+  )
+  lines <- cli::ansi_strip(format(s))
+  expect_match(lines[[1]], "3 workers")
+  expect_match(lines[[4]], "^2 +node1 +1002 +torch ")
+  expect_match(lines[[5]], "^3 +node1 +1003 +- +- +error +- +- +-$")
+  cross <- cli::symbol$cross
+  expect_has(paste(lines, collapse = "\n"), c(
+    paste(cross, "Inconsistent: the workers differ in backend, status, keras_version."),
+    "  The workers also differ in python, source, locked.",
+    paste(cross, "Worker 3 (pid 1003 on node1): kbackend needs a Python \u2716 none found")
+  ))
+
+  # everyone fails the same way: consistent, but said plainly
+  failed <- survey_row(1L, backend = "theano", status = "error", error = "ValueError: x")
+  text <- paste(cli::ansi_strip(format(survey_of(failed))), collapse = "\n")
+  expect_match(text, "1 worker ", fixed = TRUE)
+  expect_match(text, paste(
+    cross, "Consistent, but Keras will not load: the one worker reports status error",
+    "(theano, Keras 3.15.1)."
+  ), fixed = TRUE)
+  expect_match(text, "Worker 1 (pid 1001 on node1): ValueError: x", fixed = TRUE)
+
+  expect_match(cli::ansi_strip(format(new_survey(list())))[[2]], "No workers answered.", fixed = TRUE)
+  expect_match(
+    survey_verdict_text(survey_of(survey_row(1L), survey_row(2L), survey_row(3L))),
+    "Consistent: all 3 workers will use jax", fixed = TRUE
+  )
+})
+
+test_that("as.data.frame() returns the workers", {
+  local_clean_env()
+  s <- survey_of(survey_row(1L), survey_row(2L, backend = "torch"))
+  expect_identical(as.data.frame(s), s$workers)
+  expect_identical(as.data.frame(s)$backend, c("jax", "torch"))
+})
+
+test_that("knit_print() renders a Markdown table and the verdict", {
+  local_clean_env()
+  s <- survey_of(
+    survey_row(1L, python = "/a_b/python"),
+    survey_row(2L, backend = "torch", error = "bad | thing\n*x*")
+  )
+  out <- knit_print.kbackend_survey(s)
+  expect_s3_class(out, "knit_asis")
+  lines <- strsplit(as.character(out), "\n")[[1]]
+  table <- grep("^\\|", lines, value = TRUE)
+  expect_equal(table[1:2], c(
+    "| Worker | Host | PID | Backend | Source | Status | Keras | Locked | Python |",
+    "|--:|:--|--:|:--|:--|:--|:--|:--|:--|"
+  ))
+  expect_length(table, 4L)
+  # nine cells in every row: nothing unescaped splits one
+  cells <- lengths(regmatches(table, gregexpr("(?<!\\\\)\\|", table, perl = TRUE)))
+  expect_true(all(cells == 10L))
+  expect_equal(table[3:4], c(
+    "| 1 | node1 | 1001 | jax | environment | ok | 3.15.1 | no | /a\\_b/python |",
+    "| 2 | node1 | 1002 | torch | environment | ok | 3.15.1 | no | /venv/bin/python |"
+  ))
+  text <- paste(lines, collapse = "\n")
+  expect_match(text, "\n\n**Inconsistent**: the workers differ in backend.\n", fixed = TRUE)
+  expect_match(text, "- Worker 2 (pid 1002 on node1): bad \\| thing \\*x\\*", fixed = TRUE)
+  # registered for knitr's generic, so knitr finds it in documents
+  expect_identical(knitr::knit_print(s), out)
+
+  text <- as.character(knit_print.kbackend_survey(survey_of(survey_row(1L), survey_row(2L))))
+  expect_match(text, "**Consistent**: both workers will use jax (Keras 3.15.1).", fixed = TRUE)
+  expect_false(grepl("\n- ", text, fixed = TRUE))
+})
+
+test_that("a missing optional package is a classed error", {
+  local_clean_env()
+  err <- tryCatch(check_suggested("kbackendNoSuchPackage", "to test this"), error = function(e) e)
+  expect_s3_class(err, "kbackend_error_missing_package")
+  expect_s3_class(err, "kbackend_error")
+  expect_equal(err$package, "kbackendNoSuchPackage")
+  expect_match(conditionMessage(err), "The kbackendNoSuchPackage package is needed to test this.",
+               fixed = TRUE)
+  expect_true(check_suggested("stats", "for nothing"))
+})
+
+test_that("backend_survey() of a future multisession plan reaches each worker once: jax, as Keras says", {
+  local_clean_env(python = venv_python("main"))
+  res <- in_fresh_r(function() {
+    kbackend::use_keras_backend("jax")
+    future::plan(future::multisession, workers = 2)
+    withr::defer(future::plan(future::sequential))
+    survey <- kbackend::backend_survey()
+    # real Keras in each worker: both futures launched before either is
+    # collected, so each occupies its own worker
+    futures <- lapply(1:2, function(i) future::future(list(
+      pid = Sys.getpid(),
+      kbackend = kbackend::backend_info()$backend,
+      keras = reticulate::import("keras")$backend$backend()
+    )))
+    keras <- lapply(futures, future::value)
+    again <- kbackend::backend_survey()
+    list(
+      survey = survey, keras = keras, again = again, pid = Sys.getpid(),
+      started_here = isNamespaceLoaded("reticulate") &&
+        reticulate::py_available(initialize = FALSE)
+    )
+  })
+  w <- res$survey$workers
+  expect_equal(nrow(w), 2L)
+  expect_equal(w$worker, 1:2)
+  expect_true(res$survey$consistent)
+  expect_equal(res$survey$differences, character())
+  expect_equal(w$backend, c("jax", "jax"))
+  expect_equal(w$status, c("ok", "ok"))
+  expect_equal(w$source, c("environment", "environment"))
+  expect_equal(length(unique(w$pid)), 2L)
+  expect_false(res$pid %in% w$pid)
+
+  pids <- vapply(res$keras, function(k) k$pid, integer(1))
+  expect_setequal(pids, w$pid)
+  for (k in res$keras) {
+    expect_equal(k$kbackend, "jax")
+    expect_equal(k$keras, "jax")
+  }
+  # the same two workers again, both now with Keras loaded on jax
+  expect_setequal(res$again$workers$pid, w$pid)
+  expect_equal(res$again$workers$locked, c(TRUE, TRUE))
+  expect_equal(res$again$workers$backend, c("jax", "jax"))
+  expect_true(res$again$consistent)
+  expect_false(res$started_here)
+})
+
+test_that("backend_survey() of the sequential plan is this process, without starting Python", {
+  local_clean_env(python = venv_python("main"))
+  res <- in_fresh_r(function() {
+    kbackend::use_keras_backend("torch")
+    future::plan(future::sequential)
+    list(
+      survey = kbackend::backend_survey(), pid = Sys.getpid(),
+      started_here = isNamespaceLoaded("reticulate") &&
+        reticulate::py_available(initialize = FALSE)
+    )
+  })
+  w <- res$survey$workers
+  expect_equal(nrow(w), 1L)
+  expect_equal(w$pid, res$pid)
+  expect_equal(w$backend, "torch")
+  expect_true(res$survey$consistent)
+  expect_false(res$started_here)
+})
+
+test_that("a worker started with another KERAS_BACKEND makes the survey inconsistent", {
+  local_clean_env(python = venv_python("main"))
+  res <- in_fresh_r(function(start) {
+    kbackend::use_keras_backend("jax")
+    torch <- parallelly::makeClusterPSOCK(1, rscript_envs = c(KERAS_BACKEND = "torch"))
+    withr::defer(parallel::stopCluster(torch))
+    parallel::clusterCall(torch, .libPaths, .libPaths())
+    plain <- start(1)
+    withr::defer(parallel::stopCluster(plain))
+    cl <- c(torch, plain)
+    list(class = class(cl), length = length(cl), survey = kbackend::backend_survey(cl),
+         printed = cli::ansi_strip(format(kbackend::backend_survey(cl))))
+  }, args = list(start = start_psock))
+  # c() of two SOCK clusters is a SOCK cluster (parallelly's c.cluster)
+  expect_true(all(c("SOCKcluster", "cluster") %in% res$class))
+  expect_equal(res$length, 2L)
+  s <- res$survey
+  expect_equal(s$workers$backend, c("torch", "jax"))
+  expect_equal(s$workers$status, c("ok", "ok"))
+  expect_false(s$consistent)
+  expect_true("backend" %in% s$differences)
+  expect_identical(s$differences, "backend")
+  expect_true(any(grepl("Inconsistent: the workers differ in backend.", res$printed, fixed = TRUE)))
+})
+
+test_that("a worker where backend_info() fails gives an error row, not a failed survey", {
+  local_clean_env(python = venv_python("main"))
+  res <- in_fresh_r(function(start) {
+    kbackend::use_keras_backend("jax")
+    cl <- start(2)
+    withr::defer(parallel::stopCluster(cl))
+    parallel::clusterCall(cl[2], Sys.setenv, RETICULATE_PYTHON = "/nonexistent/python")
+    kbackend::backend_survey(cl)
+  }, args = list(start = start_psock))
+  w <- res$workers
+  expect_equal(w$status, c("ok", "error"))
+  expect_equal(w$backend, c("jax", NA))
+  expect_equal(w$python, c(venv_python("main"), NA))
+  expect_true(is.na(w$error[[1]]))
+  expect_match(w$error[[2]], "kbackend needs a Python interpreter", fixed = TRUE)
+  expect_match(w$error[[2]], "/nonexistent/python", fixed = TRUE)
+  expect_false(is.na(w$pid[[2]]))
+  expect_false(res$consistent)
+  expect_identical(res$differences,
+                   c("python", "backend", "source", "status", "keras_version", "locked"))
+})
