@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 
+from bench import in_process_median  # the same in-process figure bench.py reports
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -56,18 +58,6 @@ def pool_median(workers, runs):
 
     with ProcessPoolExecutor(workers) as pool:
         return timed_surveys(pool, runs, workers)
-
-
-def in_process_median(calls):
-    import kbackend
-
-    kbackend.backend_info()
-    samples = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        kbackend.backend_info()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def main():
