@@ -46,6 +46,14 @@ KNOWN_MODULES = {
 }  # type: Dict[str, Tuple[str, ...]]
 
 _DIST_SUFFIXES = (".dist-info", ".egg-info")
+#: Entries every real copy of a package has (any one is enough): a package
+#: folder with one of them but no metadata is a source checkout of the real
+#: thing, not a user's folder of the same name.
+SIGNATURES = {
+    "keras": ("src", "backend"), "tensorflow": ("python",), "jax": ("_src",), "torch": ("_C", "nn"),
+    "numpy": ("core", "_core"), "openvino": ("runtime",), "theano": ("gof", "tensor"), "cntk": ("ops",),
+    "tf_keras": ("src",), "flax": ("linen",), "jaxlib": ("xla_client.py",), "scipy": ("sparse",),
+}  # type: Dict[str, Tuple[str, ...]]
 
 
 def normalize_dist_name(name: str) -> str:
@@ -250,7 +258,8 @@ def _discover() -> "Dict[str, Dict[str, Any]]":
         if hit is not None:
             version, dist = _version_at(hit, candidates, listings)
             entry.update(version=version or "unknown", path=hit["origin"], dist=dist)
-            if version is None and hit["kind"] in ("module", "package") and hit["index"] is not None:
+            if version is None and hit["kind"] in ("module", "package") and hit["index"] is not None \
+                    and not _looks_real(module, hit):
                 real = _installed_after(module, candidates, path, hit["index"], listings)
                 if real is not None or hit["kind"] == "module":
                     entry["shadow"] = {"path": hit["origin"], "entry": hit["entry"], "kind": hit["kind"]}
@@ -271,6 +280,14 @@ def locate_distribution(name: str, path: "Optional[List[str]]" = None
         if dists:
             return dists[0][1] or "unknown", os.path.join(entry or os.curdir, dists[0][0])
     return None
+
+
+def _looks_real(module: str, hit: "Dict[str, Any]") -> bool:
+    """A package folder laid out like the real one (a checkout on PYTHONPATH)."""
+    if hit["kind"] != "package" or not hit["origin"]:
+        return False
+    folder = os.path.dirname(hit["origin"])
+    return any(os.path.exists(os.path.join(folder, part)) for part in SIGNATURES.get(module, ()))
 
 
 def _loaded(module: str) -> "Optional[Dict[str, Any]]":

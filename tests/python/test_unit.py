@@ -211,6 +211,18 @@ class ImportPath(unittest.TestCase):
                 found = discovery.installed_libraries()["keras"]
             self.assertEqual(found["version"], "3.9.0")
 
+    def test_a_checkout_laid_out_like_keras_is_not_a_shadow(self):
+        with Sandbox() as box:
+            checkout = os.path.join(box.root, "checkout")
+            write(os.path.join(checkout, "keras", "__init__.py"))
+            write(os.path.join(checkout, "keras", "src", "backend", "config.py"))
+            site = make_site(box.site, {"keras": "3.15.1"})
+            with isolated_path(checkout, site):
+                found = discovery.installed_libraries()["keras"]
+            self.assertIsNone(found["shadow"])
+            self.assertEqual((found["version"], found["path"]),
+                             ("unknown", os.path.join(checkout, "keras", "__init__.py")))
+
     def test_a_users_keras_py_is_a_shadow_and_the_import_fails(self):
         with installed(KERAS3) as box:
             work = os.path.join(box.root, "work")

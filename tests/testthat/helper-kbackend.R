@@ -97,8 +97,11 @@ write_keras_json <- function(home, content) {
 # tests make real-looking Keras contradict the prediction, or hang.
 fake_keras <- function(root, body) {
   dir <- file.path(root, "fakekeras")
-  dir.create(file.path(dir, "keras"), recursive = TRUE)
+  dir.create(file.path(dir, "keras", "src", "backend"), recursive = TRUE)
   writeLines(body, file.path(dir, "keras", "__init__.py"))
+  # laid out like Keras 3, so kbackend takes it for a checkout of the real
+  # thing (without metadata), not for a user's folder shadowing Keras
+  file.create(file.path(dir, "keras", "src", "backend", "config.py"))
   dir
 }
 

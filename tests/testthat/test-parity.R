@@ -94,13 +94,19 @@ run_parity <- function(python, label) {
       what <- sprintf("[%s] scenario %s", label, id)
       expected <- python_oracle(python, overlay$cwd, what)
 
-      res <- callr::r(function() {
+      res <- callr::r(function(in_process) {
         before <- unclass(kbackend::backend_info())
         started_after_before <- reticulate::py_available(initialize = FALSE)
-        reticulate::py_config()
-        after <- unclass(kbackend::backend_info())
+        after <- if (in_process) {
+          reticulate::py_config()
+          unclass(kbackend::backend_info())
+        } else {
+          # a json.py in the working directory breaks reticulate's own start
+          list(r = list(via = "in-process"))
+        }
         list(before = before, started = started_after_before, after = after)
-      }, libpath = .libPaths(), show = FALSE, wd = overlay$cwd)
+      }, args = list(in_process = id %in% in_process), libpath = .libPaths(), show = FALSE,
+      wd = overlay$cwd)
 
       expect_false(res$started, label = paste(what, "Python started by the subprocess path"))
       expect_equal(res$before$r$via, "subprocess", label = what)
