@@ -168,12 +168,12 @@ test_that("legacy keras leaves KERAS_BACKEND alone; use_backend() sets backend a
   expect_equal(load_and_snapshot(lib, "keras")$env$KERAS_BACKEND, "cntk")
 
   after <- in_standins(lib, function() {
-    keras::use_backend("theano")
+    getExportedValue("keras", "use_backend")("theano")
     theano <- Sys.getenv(c("KERAS_BACKEND", "KERAS_IMPLEMENTATION"), unset = NA)
     Sys.unsetenv("KERAS_IMPLEMENTATION")
-    keras::use_backend("tensorflow")
+    getExportedValue("keras", "use_backend")("tensorflow")
     tensorflow <- Sys.getenv(c("KERAS_BACKEND", "KERAS_IMPLEMENTATION"), unset = NA)
-    plaidml <- tryCatch(keras::use_backend("plaidml"), error = conditionMessage)
+    plaidml <- tryCatch(getExportedValue("keras", "use_backend")("plaidml"), error = conditionMessage)
     list(theano = theano, tensorflow = tensorflow, plaidml = plaidml)
   })
   expect_equal(unname(after$theano), c("theano", "keras"))
@@ -192,17 +192,17 @@ test_that("legacy keras resolves its module when first used, from KERAS_IMPLEMEN
   tf_dir <- fake_tensorflow_keras(root, "tensorflow.keras")
   withr::local_envvar(PYTHONPATH = paste(keras_dir, tf_dir, sep = .Platform$path.sep))
 
-  default <- in_standins(lib, function() keras::k_backend())
+  default <- in_standins(lib, function() getExportedValue("keras", "k_backend")())
   expect_equal(default, "tensorflow.keras")
 
   # use_backend() after loading still counts, with 2.4+'s warning about a
   # non-tensorflow implementation.
   switched <- in_standins(lib, function() {
     loadNamespace("keras")
-    keras::use_backend("theano")
+    getExportedValue("keras", "use_backend")("theano")
     warnings <- character()
     backend <- withCallingHandlers(
-      keras::k_backend(),
+      getExportedValue("keras", "k_backend")(),
       warning = function(w) {
         warnings <<- c(warnings, conditionMessage(w))
         invokeRestart("muffleWarning")
@@ -247,11 +247,11 @@ test_that("keras3 use_backend() refuses a change once its keras proxy was import
     reticulate::py_available(initialize = TRUE)
     os <- reticulate::import("os")
     # Python running, keras not imported: both environments change.
-    keras3::use_backend("jax")
+    getExportedValue("keras3", "use_backend")("jax")
     before <- c(r = Sys.getenv("KERAS_BACKEND"), py = os$environ$get("KERAS_BACKEND"))
-    loaded <- keras3::keras$config$backend()
-    refused <- tryCatch(keras3::use_backend("torch"), error = conditionMessage)
-    same <- tryCatch(keras3::use_backend("jax"), error = conditionMessage)
+    loaded <- getExportedValue("keras3", "keras")$config$backend()
+    refused <- tryCatch(getExportedValue("keras3", "use_backend")("torch"), error = conditionMessage)
+    same <- tryCatch(getExportedValue("keras3", "use_backend")("jax"), error = conditionMessage)
     list(before = before, loaded = loaded, refused = refused, same = same,
          after = Sys.getenv("KERAS_BACKEND"))
   })
@@ -273,7 +273,7 @@ test_that("keras3 use_backend() does not notice a keras that Python imported its
     loadNamespace("keras3")
     reticulate::py_run_string("import keras")
     tryCatch({
-      keras3::use_backend("torch")
+      getExportedValue("keras3", "use_backend")("torch")
       Sys.getenv("KERAS_BACKEND")
     }, error = conditionMessage)
   })
