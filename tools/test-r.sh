@@ -2,7 +2,7 @@
 # tools/test-r.sh — test the R package.
 #
 #   1. check that man/ and NAMESPACE match the roxygen comments in R/
-#   2. R CMD build the package (inst/python/kbackend is dereferenced), which
+#   2. R CMD build the package (inst/python/kbackend is the Python code), which
 #      builds the vignette for real with the .venv Python (Keras 3 + JAX):
 #      the tarball must carry a vignette whose Python chunk said jax
 #   3. install the tarball into <repo>/.rlib and run the testthat suite
@@ -90,7 +90,7 @@ fi
 # --- 2. build ------------------------------------------------------------------
 # R CMD build copies the whole source folder before applying .Rbuildignore,
 # which here means gigabytes of .venv*: stage the package's own files first
-# (cp -L dereferences inst/python/kbackend -> python/kbackend).
+# (cp -L: nothing in the package is a link now, but stay safe).
 log "R CMD build"
 STAGE=$WORK/src/kbackend
 mkdir -p "$STAGE"
