@@ -4,7 +4,8 @@
 #
 # Usage: tools/setup-python.sh [--force] [--check] [ENV...]
 #   ENV is one of: main (.venv), py37 (.venv-py37), py36 (.venv-py36),
-#   keras2 (.venv-keras2), bare (.venv-bare); "all" or no ENV = all five.
+#   keras2 (.venv-keras2), bare (.venv-bare), tools (.venv-tools: ruff, mypy,
+#   build); "all" or no ENV = all six.
 #   The directory names (".venv-py37", ".venv") are accepted too.
 #   --force  rebuild the named envs even if their stamp matches.
 #   --check  only run the self-checks on the named envs (no build; fails if an
@@ -30,7 +31,7 @@ STAMP_NAME=.kbackend-setup-stamp
 EDITABLE_STAMP_NAME=.kbackend-editable-stamp
 # Bump when the build steps below change in a way that needs every env rebuilt.
 RECIPE_VERSION=1
-ALL_ENVS=(main py37 py36 keras2 bare)
+ALL_ENVS=(main py37 py36 keras2 bare tools)
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_ROOT_USER_ACTION=ignore
 export DEBIAN_FRONTEND=noninteractive
@@ -50,6 +51,7 @@ env_config() {   # sets ENV_DIR PY_VERSION PIP_VERSION
     py36)   ENV_DIR=.venv-py36   PY_VERSION=3.6.15 PIP_VERSION=21.3.1 ;;
     keras2) ENV_DIR=.venv-keras2 PY_VERSION=3.11.7 PIP_VERSION=25.3 ;;
     bare)   ENV_DIR=.venv-bare   PY_VERSION=3.11.7 PIP_VERSION=25.3 ;;
+    tools)  ENV_DIR=.venv-tools  PY_VERSION=3.11.7 PIP_VERSION=25.3 ;;
     *) die "unknown env '$1' (expected one of: ${ALL_ENVS[*]} or all)" ;;
   esac
 }
@@ -320,6 +322,14 @@ except ModuleNotFoundError as e:
 else:
     raise SystemExit("import keras unexpectedly worked")
 print("keras", version("keras"))'
+      ;;
+    tools)
+      expect_py "$ENV_DIR" "ruff, mypy and build run" '
+import subprocess, sys
+for tool in (["-m", "ruff", "--version"], ["-m", "mypy", "--version"], ["-m", "build", "--version"]):
+    subprocess.run([sys.executable] + tool, check=True, stdout=subprocess.DEVNULL)
+import setuptools, wheel
+print("setuptools", setuptools.__version__)'
       ;;
   esac
 }
