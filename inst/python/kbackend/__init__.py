@@ -35,18 +35,18 @@ from .workers import backend_survey, use_keras_backend_on
 _importpath.remember_loaded(_LOADED_AT_START)
 
 __all__ = [
+    "BackendLockedError",
+    "BackendNotInstalledError",
+    "ConfigFileError",
+    "InvalidBackendError",
+    "KBackendError",
+    "KerasImportError",
     "__version__",
     "backend_info",
     "backend_info_json",
+    "backend_survey",
     "check_keras_backend",
     "use_keras_backend",
-    "with_keras_backend",
-    "backend_survey",
     "use_keras_backend_on",
-    "KBackendError",
-    "InvalidBackendError",
-    "BackendNotInstalledError",
-    "BackendLockedError",
-    "KerasImportError",
-    "ConfigFileError",
+    "with_keras_backend",
 ]

@@ -15,7 +15,7 @@ import os
 import sys
 
 
-class first:  # noqa: N801 - used as a context manager: ``with _stdlib.first():``
+class first:
     """Put the standard library's folders ahead of everything else for a block."""
 
     def __enter__(self) -> None:

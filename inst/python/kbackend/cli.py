@@ -8,13 +8,15 @@ report predicts that ``import keras`` fails; 2 for a usage error; 3 when
 import json
 import os
 import sys
-MYPY = False
-if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Optional
 
 from . import _stdlib, importpath, info, interfaces
 from ._version import __version__
 from .errors import KBackendError
+
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    import argparse
+    from typing import Any, Dict, List, Optional
 
 EXIT_OK, EXIT_PREDICTS_FAILURE, EXIT_USAGE, EXIT_REFUSED, EXIT_MISMATCH, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5
 

@@ -14,9 +14,10 @@ compiled files: a name that occurs nowhere cannot be defined.
 import os
 
 from . import _stdlib
+
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Callable, Iterable, Optional, Set, Tuple
+    from typing import Any, Callable, Iterable, Optional, Set, Tuple
 
     Locate = Callable[[str], Optional[str]]
     Source = Callable[[], Tuple[Set[str], bool]]
@@ -31,7 +32,7 @@ _DYNAMIC_CALLS = {"exec", "globals", "vars", "setattr", "__import__"}
 _MAX_DEPTH = 6
 
 
-def _read_tree(path: str):
+def _read_tree(path: str) -> "Any":
     with _stdlib.first():  # only this rare path needs it; keeps start-up lean
         import ast
 
@@ -99,7 +100,7 @@ def bindings(module: str, origin: str, locate: "Locate", depth: int = 0,
                 target = node.module if not node.level else _resolve_relative(
                     module, is_package, node.level, node.module)
                 target_origin = locate(target) if target else None
-                if target_origin is None:
+                if target is None or target_origin is None:
                     certain = False
                     continue
                 names, sure = bindings(target, target_origin, locate, depth + 1, seen)
@@ -150,7 +151,7 @@ def import_error(module: str, origin: str, locate: "Locate") -> "Optional[str]":
 
     The module's source is read once, for both checks Keras makes.
     """
-    read = []  # type: list
+    read: "list" = []
 
     def source() -> "Tuple[Set[str], bool]":
         if not read:
@@ -226,7 +227,7 @@ def unimportable_api(module: str, origin: str, locate: "Locate",
         if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module == "load_backend":
             for alias in node.names:
                 if alias.name != "*" and alias.name not in own and alias.name not in provided:
-                    if sys.version_info < (3, 7):
+                    if sys.version_info < (3, 7):  # noqa: UP036 - kbackend still runs on 3.6
                         return "ImportError: cannot import name {!r}".format(alias.name)
                     return "ImportError: cannot import name {!r} from 'keras.backend.load_backend' ({})".format(
                         alias.name, loader)

@@ -11,12 +11,13 @@ against what the search path holds, without importing anything.
 import os
 import re
 import sys
-MYPY = False
-if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import discovery
 from .problems import problem
+
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Callable, Dict, List, Optional, Tuple
 
 #: Distribution name -> the module it provides, where they differ.
 MODULES = {"absl_py": "absl", "ml_dtypes": "ml_dtypes", "pyyaml": "yaml", "protobuf": "google.protobuf",
@@ -31,7 +32,7 @@ def requirements(dist_dir: "Optional[str]") -> "List[Tuple[str, str]]":
     Requirements with an environment marker (an ``extra``, a platform or a
     Python version) are left out: kbackend only acts on what certainly applies.
     """
-    found = []  # type: List[Tuple[str, str]]
+    found: "List[Tuple[str, str]]" = []
     for filename in ("METADATA", "PKG-INFO"):
         try:
             with open(os.path.join(dist_dir or "", filename), encoding="utf-8", errors="replace") as handle:
@@ -94,7 +95,7 @@ def unmet(dist_dir: "Optional[str]", locate: "Callable[[str], Optional[Tuple[Opt
     ``locate(name)`` gives ``(version, folder)`` of the first installation of
     a distribution on the search path, or None.
     """
-    problems = []  # type: List[Dict[str, Any]]
+    problems: "List[Dict[str, Any]]" = []
     for name, specifier in requirements(dist_dir):
         where = locate(name)
         if where is None:
@@ -111,7 +112,7 @@ def wheel_mismatch(dist_dir: "Optional[str]") -> "Optional[str]":
     packages, but their compiled extensions carry that Python's ABI tag and
     do not load here.  ``WHEEL`` names the tags a wheel was built for.
     """
-    tags = []  # type: List[str]
+    tags: "List[str]" = []
     try:
         with open(os.path.join(dist_dir or "", "WHEEL"), encoding="utf-8", errors="replace") as handle:
             tags = [line.split(":", 1)[1].strip() for line in handle if line.startswith("Tag:")]
@@ -170,18 +171,18 @@ def check(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", needed: "
     JAX is imported for real only when ``jaxlib`` is among them).  Returns
     ``{"error": the exception the import meets first, or None; "problems": [...]}``."""
     locate = discovery.locate_distribution
-    fatal = []  # type: List[str]
-    problems = []  # type: List[Dict[str, str]]
+    fatal: "List[str]" = []
+    problems: "List[Dict[str, str]]" = []
     at_once = IMPORTED_AT_ONCE.get(flavour or "", ())
     # a package compiled for another Python fails where it is first imported
-    checked = []  # type: List[str]
+    checked: "List[str]" = []
     for name in ("numpy",) + tuple(at_once) + tuple(needed):
         if name in checked:
             continue
         checked.append(name)
         found = _first_installed(name, locate)
         tag = wheel_mismatch(found[1]) if found else None
-        if tag:
+        if tag and found:
             fatal.append("ImportError: {} {} in {} was built for another Python ({}), not Python {}.{}".format(
                 name, found[0], os.path.dirname(found[1]), tag, *sys.version_info[:2]))
             problems.append(problem(

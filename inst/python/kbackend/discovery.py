@@ -13,9 +13,12 @@ import re
 import sys
 
 from . import _stdlib, importpath
+
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, Iterable, List, Optional, Tuple
+    from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+    Listings = Dict[str, Dict[str, List[Tuple[str, Optional[str]]]]]
 
 #: The libraries kbackend reports on, by importable module name, with the
 #: distribution names that can provide each (first match on sys.path wins).
@@ -65,7 +68,7 @@ def version_tuple(version: "Optional[str]") -> "Tuple[int, ...]":
     """Leading numeric release components: ``"2.3.1rc0"`` → ``(2, 3, 1)``."""
     if not version:
         return ()
-    parts = []  # type: List[int]
+    parts: "List[int]" = []
     for piece in version.split("."):
         match = re.match(r"\d+", piece)
         if not match:
@@ -113,7 +116,7 @@ def scan_distributions(
     ``wanted`` are kept, which keeps the walk cheap on large environments.
     """
     want = None if wanted is None else {normalize_dist_name(n) for n in wanted}
-    found = {}  # type: Dict[str, Tuple[Optional[str], str]]
+    found: "Dict[str, Tuple[Optional[str], str]]" = {}
     for directory in sys.path if paths is None else paths:
         directory = directory or "."  # "" is the working directory, even a deleted one
         try:
@@ -150,8 +153,8 @@ def find_spec_without_import(name: str) -> "Optional[importlib.machinery.ModuleS
         else:
             spec = importlib.util.find_spec(head)
         for part in rest:
-            locations = spec.submodule_search_locations if spec else None
-            if not locations or not part:
+            locations = spec.submodule_search_locations if spec is not None else None
+            if spec is None or not locations or not part:
                 return None
             spec = importlib.machinery.PathFinder.find_spec(
                 spec.name + "." + part, list(locations)
@@ -171,14 +174,14 @@ def module_location(spec: "Optional[importlib.machinery.ModuleSpec]") -> "Option
     return locations[0] if locations else None
 
 
-_CACHE = {"key": None, "value": None, "memo": {}}  # type: Dict[str, Any]
+_CACHE: "Dict[str, Any]" = {"key": None, "value": None, "memo": {}}
 
 
 def _fingerprint() -> "Tuple[Any, ...]":
     """What discovery depends on: the search path, its directories' mtimes
     (installing or removing a package adds or removes a directory entry) and
     the import hooks.  Cheap: one stat per sys.path entry."""
-    stamps = []  # type: List[Any]
+    stamps: "List[Any]" = []
     for directory in sys.path:
         try:
             stamps.append(os.stat(directory or ".").st_mtime_ns)
@@ -196,7 +199,7 @@ def working_directory() -> "Optional[str]":
         return None
 
 
-def module_finder(libs: "Dict[str, Dict[str, Any]]"):
+def module_finder(libs: "Dict[str, Dict[str, Any]]") -> "Callable[[str], bool]":
     """``has_module(name)`` for the rules: known modules from discovery, others by the finder."""
     def has_module(name: str) -> bool:
         if name in libs:
@@ -250,11 +253,11 @@ def _discover() -> "Dict[str, Dict[str, Any]]":
     file that wins, and ``version``/``path`` the installation it hides.
     """
     path = importpath.search_path()
-    listings = {}  # type: Dict[str, Dict[str, List[Tuple[str, Optional[str]]]]]
-    result = {}  # type: Dict[str, Dict[str, Any]]
+    listings: "Dict[str, Dict[str, List[Tuple[str, Optional[str]]]]]" = {}
+    result: "Dict[str, Dict[str, Any]]" = {}
     for module, candidates in KNOWN_MODULES.items():
         hit = _loaded(module) or importpath.resolve(module, path)
-        entry = {"version": None, "path": None, "shadow": None, "dist": None}  # type: Dict[str, Any]
+        entry: "Dict[str, Any]" = {"version": None, "path": None, "shadow": None, "dist": None}
         if hit is not None:
             version, dist = _version_at(hit, candidates, listings)
             entry.update(version=version or "unknown", path=hit["origin"], dist=dist)
@@ -273,7 +276,7 @@ def locate_distribution(name: str, path: "Optional[List[str]]" = None
                         ) -> "Optional[Tuple[Optional[str], str]]":
     """The first installation of distribution ``name`` on the search path:
     ``(version, metadata folder)``, or None."""
-    listings = {}  # type: Dict[str, Dict[str, List[Tuple[str, Optional[str]]]]]
+    listings: "Dict[str, Dict[str, List[Tuple[str, Optional[str]]]]]" = {}
     wanted = normalize_dist_name(name)
     for entry in importpath.search_path() if path is None else path:
         dists = _listing(entry, listings).get(wanted)
@@ -301,10 +304,10 @@ def _loaded(module: str) -> "Optional[Dict[str, Any]]":
             "index": None}
 
 
-def _listing(directory: str, listings: "Dict[str, Dict[str, List[Tuple[str, Optional[str]]]]]"):
+def _listing(directory: str, listings: "Listings") -> "Dict[str, List[Tuple[str, Optional[str]]]]":
     """Distributions installed in one search-path entry: name -> [(folder, version)]."""
     if directory not in listings:
-        found = {}  # type: Dict[str, List[Tuple[str, Optional[str]]]]
+        found: "Dict[str, List[Tuple[str, Optional[str]]]]" = {}
         for item, version in _dist_entries(directory):
             name, parsed = _parse_dist_dir(item, directory) if version is None else (
                 normalize_dist_name(item.split("-", 1)[0]), version)
@@ -332,7 +335,7 @@ def _dist_entries(directory: str) -> "List[Tuple[str, Optional[str]]]":
 
 
 def _version_at(hit: "Dict[str, Any]", candidates: "Tuple[str, ...]",
-                listings) -> "Tuple[Optional[str], Optional[str]]":
+                listings: "Listings") -> "Tuple[Optional[str], Optional[str]]":
     """The version and metadata folder of the distribution installed where
     ``hit`` was found; (None, None) when there is none."""
     if hit["entry"] is None:
@@ -348,7 +351,7 @@ def _version_at(hit: "Dict[str, Any]", candidates: "Tuple[str, ...]",
 
 
 def _installed_after(module: str, candidates: "Tuple[str, ...]", path: "List[str]", index: int,
-                     listings) -> "Optional[Tuple[str, Optional[str], Optional[str]]]":
+                     listings: "Listings") -> "Optional[Tuple[str, Optional[str], Optional[str]]]":
     """A real installation of ``module`` later on the path: (version, location)."""
     for entry in path[index + 1:]:
         found = _listing(entry, listings)

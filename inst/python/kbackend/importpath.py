@@ -14,9 +14,10 @@ shadow a real installation.
 import importlib.machinery
 import os
 import sys
+
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, Iterable, List, Optional, Set
+    from typing import Any, Dict, Iterable, List, Mapping, Optional, Set
 
 #: Standard-library modules that ``import keras`` loads (Keras 3 with each
 #: backend on Python 3.11, Keras 2.3.1 with Theano on 3.7: the union of what
@@ -38,7 +39,7 @@ zlib
 #: Modules loaded before kbackend ran: the interpreter's start-up set when
 #: kbackend runs as a command, the caller's modules when it is imported.
 #: Either way, they are loaded already and cannot be shadowed any more.
-LOADED_AT_START = frozenset()  # type: frozenset
+LOADED_AT_START: "frozenset" = frozenset()
 _OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -81,7 +82,7 @@ def _same(a: str, b: str) -> bool:
     return _absolute(a) == _absolute(b)
 
 
-def search_path(environ: "Optional[Dict[str, str]]" = None) -> "List[str]":
+def search_path(environ: "Optional[Mapping[str, str]]" = None) -> "List[str]":
     """The ``sys.path`` of ``python -c "import keras"`` started here.
 
     This process runs the target interpreter with the target environment,
@@ -91,8 +92,8 @@ def search_path(environ: "Optional[Dict[str, str]]" = None) -> "List[str]":
     this process ignored the environment (``-E``/``-I``) the ``PYTHONPATH``
     entries a plain start would put after the first entry come back.
     """
-    environ = os.environ if environ is None else environ
-    pythonpath = [entry for entry in environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    env: "Mapping[str, str]" = os.environ if environ is None else environ
+    pythonpath = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
     path = [entry for entry in sys.path
             if not (_same(entry, _OWN_DIR) and not any(_same(_OWN_DIR, p) for p in pythonpath))]
     if sys.flags.ignore_environment and pythonpath:
@@ -130,7 +131,7 @@ def resolve(name: str, path: "Optional[List[str]]" = None) -> "Optional[Dict[str
     except Exception:  # noqa: BLE001 - a finder is not supposed to raise; never let it crash us
         pass
     path = search_path() if path is None else path
-    portion = None  # type: Optional[Dict[str, Any]]
+    portion: "Optional[Dict[str, Any]]" = None
     for index, entry in enumerate(path):
         try:
             spec = importlib.machinery.PathFinder.find_spec(name, [entry])
@@ -172,19 +173,19 @@ def shadowed_stdlib(path: "Optional[List[str]]" = None,
     keeps this to a few system calls on an ordinary path.
     """
     path = search_path() if path is None else path
-    ahead = []  # type: List[str]
+    ahead: "List[str]" = []
     for entry in path:
         if is_stdlib_entry(entry):
             break
         ahead.append(entry)
     stdlib = [entry for entry in path if is_stdlib_entry(entry)]
-    present = set()  # type: Set[str]
+    present: "Set[str]" = set()
     for entry in ahead:
         try:
             present.update(item.split(".", 1)[0] for item in os.listdir(entry or os.curdir))
         except OSError:  # a zip, a missing folder, a deleted working directory
             present.update(names)
-    found = []  # type: List[Dict[str, Any]]
+    found: "List[Dict[str, Any]]" = []
     for name in sorted(set(names) & present):
         if already_loaded(name):
             continue

@@ -10,12 +10,13 @@ import math
 import os
 import re
 import sys
-MYPY = False
-if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Optional
 
 from . import _stdlib, deps, discovery, interfaces, keras_json, live, problems, rules, shadows, tf_keras
 from ._version import __version__
+
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, List, Optional
 
 FLAVOURS = {
     "keras3": "Keras 3 (multi-backend)",
@@ -117,7 +118,7 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
     config = keras_json.read_config(path)
     would_be = predict(flavour, keras_version, environ, config, libs)
     route = tf_keras.route(environ, libs, keras, would_be, config)
-    if module == "keras":
+    if module == "keras" or facts is None:  # only an interface imports another module
         target = "keras"
     elif module in interfaces.TF_KERAS_MODULES:
         would_be = tf_keras.outcome_through(would_be, route, facts, module)
@@ -281,7 +282,7 @@ def _finite(value: "Any") -> "Any":
     a keras.json value can nest nearly as deep as the recursion limit.
     """
     holder = [value]
-    stack = [(holder, 0)]  # type: List[Any]
+    stack: "List[Any]" = [(holder, 0)]
     while stack:
         container, key = stack.pop()
         item = container[key]

@@ -7,19 +7,20 @@ bridge describes an interface; a Python caller never loads this module.
 
 import os
 import sys
-MYPY = False
-if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Optional
 
 from . import interfaces
 from .problems import problem
+
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, List, Optional
 
 
 
 def problems(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[str, Any]",
              environ: "Dict[str, str]") -> "List[Dict[str, str]]":
     """Every interface problem that applies to this record."""
-    found = []  # type: List[Dict[str, str]]
+    found: "List[Dict[str, str]]" = []
     if facts["name"] == "keras3":
         found.extend(_keras3(record, facts, applied))
     elif facts["name"] == "keras":
@@ -28,7 +29,7 @@ def problems(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[s
 
 
 def _keras3(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[str, Any]") -> "List[Dict[str, str]]":
-    found = []  # type: List[Dict[str, str]]
+    found: "List[Dict[str, str]]" = []
     steps = {step["code"]: step for step in applied["steps"]}
     name = interfaces.label(facts)
     backend_step = steps.get("keras3-sets-backend")
@@ -53,7 +54,7 @@ def _keras3(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[st
 
 def _legacy(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[str, Any]",
             environ: "Dict[str, str]") -> "List[Dict[str, str]]":
-    found = []  # type: List[Dict[str, str]]
+    found: "List[Dict[str, str]]" = []
     module = applied["module"]
     name = interfaces.label(facts)
     route = record["tf_keras"]
@@ -153,7 +154,7 @@ def _base_interpreter() -> str:
     return "the interpreter the virtualenv was made from"
 
 
-def theano_compile_failure(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "Optional[Dict[str, str]]":
+def theano_compile_failure(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "Optional[Dict[str, Any]]":
     """Theano under R's embedded Python from a virtualenv: the import fails.
 
     Embedded in R, a virtualenv's interpreter takes the venv as its base

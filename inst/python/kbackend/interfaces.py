@@ -26,11 +26,12 @@ The interpreter steps (``KERAS_PYTHON`` over ``RETICULATE_PYTHON``, the
 ``r-keras`` environment) are reticulate's business and stay on the R side.
 """
 
+
+from . import discovery
+
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional, Tuple
-
-from . import discovery
 
 #: Interfaces an answer can be given for; "reticulate" is a plain import("keras").
 NAMES = ("keras3", "keras", "reticulate")
@@ -134,11 +135,11 @@ def apply(facts: "Optional[Dict[str, Any]]", environ: "Dict[str, str]",
     TensorFlow imports Keras (``tensorflow_imports_keras``: TensorFlow 2.15+)
     with Python's environment as it is -- before keras3 sets KERAS_BACKEND.
     """
-    result = {"environ": environ, "module": module(facts), "steps": []}  # type: Dict[str, Any]
+    result: "Dict[str, Any]" = {"environ": environ, "module": module(facts), "steps": []}
     if facts is None or facts["loaded"] or facts["name"] != "keras3":
         return result
     environ = dict(environ)
-    steps = []  # type: List[Dict[str, Any]]
+    steps: "List[Dict[str, Any]]" = []
     r_env = facts["r_environ"]
     # Sys.setenv() alone does not reach a Python that already runs.
     reaches_python = not facts["python_started"]

@@ -10,6 +10,7 @@ in the same order and records what happened instead of raising.
 import json
 import os
 import stat
+
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, Optional

@@ -6,9 +6,10 @@ live choice from the already-loaded module objects, never importing anything.
 """
 
 import sys
+
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Mapping, Optional
+    from typing import Any, Dict, Mapping, Optional
 
 #: Modules holding Keras's chosen backend in ``_BACKEND``, newest layout first.
 _BACKEND_HOLDERS = (
@@ -59,7 +60,7 @@ def live_keras(modules: "Optional[Mapping[str, Any]]" = None, target: str = "ker
     if holder is not None:
         return {
             "locked": True,
-            "backend": getattr(modules[holder], "_BACKEND"),
+            "backend": modules[holder]._BACKEND,
             "module": holder,
             "locked_by": importers,
             # `import keras` failed after the config module ran: Python drops

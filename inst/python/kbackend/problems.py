@@ -5,12 +5,13 @@ and the README list them).  Problems explain a prediction, they never change it.
 """
 
 import os
-MYPY = False
-if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Optional
 
 from . import discovery, rules
 from .tf_keras import LEGACY_TRUE
+
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, List, Optional
 
 PIP_NAMES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy",
              "openvino": "openvino", "theano": "theano", "cntk": "cntk", "flax": "flax"}
@@ -90,7 +91,7 @@ def for_error(record: "Dict[str, Any]", cause: "Optional[str]") -> "List[Dict[st
 
 
 def collect(record: "Dict[str, Any]", environ: "Dict[str, str]", would_be: "Dict[str, Any]") -> "List[Dict[str, str]]":
-    found = []  # type: List[Dict[str, str]]
+    found: "List[Dict[str, str]]" = []
     keras = record["keras"]
     if would_be["status"] == "error" and not record["locked"]:
         found.extend(for_error(record, would_be["cause"]))
@@ -123,7 +124,7 @@ def collect(record: "Dict[str, Any]", environ: "Dict[str, str]", would_be: "Dict
 
 
 def _tf_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List[Dict[str, str]]":
-    found = []  # type: List[Dict[str, str]]
+    found: "List[Dict[str, str]]" = []
     installed = record["installed"]
     legacy = environ.get("TF_USE_LEGACY_KERAS")
     if legacy is not None and legacy not in LEGACY_TRUE and legacy.strip().lower() in ("true", "1", "yes", "on", "t", "y"):
@@ -152,7 +153,7 @@ def _tf_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List[D
 
 
 def _home_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List[Dict[str, str]]":
-    found = []  # type: List[Dict[str, str]]
+    found: "List[Dict[str, str]]" = []
     home = environ.get("KERAS_HOME")
     if record["keras_home_source"] == "tmp":
         found.append(problem("home-not-writable",

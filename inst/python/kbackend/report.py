@@ -93,7 +93,7 @@ def _verify_lines(result: "Dict[str, Any]") -> "List[str]":
 
 
 def _problem_lines(problems: "List[Dict[str, str]]") -> "List[str]":
-    lines = []  # type: List[str]
+    lines: "List[str]" = []
     for problem in problems:
         lines.append("  [{}] {}".format(problem["code"], problem["message"]))
         lines.append("      fix: {}".format(problem["fix"]))

@@ -9,16 +9,15 @@ expression is evaluated here on the same builtin values, so messages such as
 ``'list' object has no attribute 'get'`` match to the letter.
 """
 
+from . import custom
+from .keras_json import DEFAULTS, describe_exception
+
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Callable, Dict, List, Optional, Tuple
 
     Version = Tuple[int, ...]
     Finder = Callable[[str], bool]
-
-from . import custom
-from .keras_json import DEFAULTS, describe_exception
-
 
 #: Backends Keras 3 can load, and the first library each imports.
 KERAS3_BACKENDS = {
@@ -58,7 +57,7 @@ def _outcome(backend: "Any", source: str, reason: str) -> "Dict[str, Any]":
     return {"backend": backend, "source": source, "reason": reason, "status": "ok", "error": None, "cause": None}
 
 
-def _fail(outcome: "Dict[str, Any]", error: str, cause: str) -> "Dict[str, Any]":
+def _fail(outcome: "Dict[str, Any]", error: "Optional[str]", cause: str) -> "Dict[str, Any]":
     """Mark ``outcome`` as failing with Keras's ``error``; ``cause`` is kbackend's code for why."""
     outcome["status"] = "error"
     outcome["error"] = error
@@ -95,7 +94,8 @@ def check_config_fields(document: "Any", keras3_valueerror: bool) -> "Optional[s
     return None
 
 
-def _choose(environ: "Dict[str, str]", document: "Any", default: str, ignore_empty_env: bool = True):
+def _choose(environ: "Dict[str, str]", document: "Any", default: str,
+            ignore_empty_env: bool = True) -> "Dict[str, Any]":
     """Environment over keras.json over the default, as Keras applies them."""
     if "KERAS_BACKEND" in environ and (environ["KERAS_BACKEND"] or not ignore_empty_env):
         value = environ["KERAS_BACKEND"]
@@ -225,7 +225,7 @@ def resolve_keras2_tensorflow(
     version: "Version", environ: "Dict[str, str]", config: "Dict[str, Any]", has_module: "Finder"
 ) -> "Dict[str, Any]":
     """Keras 2.4–2.15 and tf_keras: always TensorFlow; keras.json fields checked."""
-    if "KERAS_BACKEND" in environ and environ["KERAS_BACKEND"]:
+    if environ.get("KERAS_BACKEND"):
         reason = "this Keras is TensorFlow-only and ignores KERAS_BACKEND={!r}".format(environ["KERAS_BACKEND"])
     else:
         reason = "this Keras is TensorFlow-only"

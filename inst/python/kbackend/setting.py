@@ -12,13 +12,13 @@ import json
 import os
 import re
 import stat
+
+from . import info, interfaces, keras_json, problems, rules
+from .errors import BackendLockedError, BackendNotInstalledError, ConfigFileError, InvalidBackendError, KBackendError, KerasImportError
+
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, Iterator, List, Optional
-
-from . import info, interfaces, keras_json, problems, rules
-from .errors import (BackendLockedError, BackendNotInstalledError, ConfigFileError, InvalidBackendError,
-                     KBackendError, KerasImportError)
 
 #: A backend name as Keras could possibly accept it: a (dotted) module name,
 #: with the -cpu/-gpu suffix keras3 accepts.  R's argument check anchors the
@@ -177,7 +177,7 @@ def _load_for_update(target: str) -> "Dict[str, Any]":
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise ConfigFileError("Cannot inspect {}: {}".format(target, exc))
+        raise ConfigFileError("Cannot inspect {}: {}".format(target, exc)) from exc
     if not stat.S_ISREG(status.st_mode):
         raise ConfigFileError("{} is not a regular file; refusing to replace it.".format(target))
     if status.st_size > _MAX_CONFIG_BYTES:
@@ -193,13 +193,13 @@ def _load_for_update(target: str) -> "Dict[str, Any]":
     except ValueError as exc:
         raise ConfigFileError(
             "{} is not valid JSON ({}); refusing to overwrite it. Fix or delete it first.".format(target, exc)
-        )
+        ) from exc
     except (RecursionError, MemoryError) as exc:
         # Nested deeper than json.load can follow: as unusable as bad JSON.
         raise ConfigFileError("{} cannot be parsed ({}); refusing to overwrite it.".format(
-            target, keras_json.describe_exception(exc)))
+            target, keras_json.describe_exception(exc))) from exc
     except OSError as exc:
-        raise ConfigFileError("Cannot read {}: {}".format(target, exc))
+        raise ConfigFileError("Cannot read {}: {}".format(target, exc)) from exc
     if not isinstance(document, dict):
         raise ConfigFileError(
             "{} holds a JSON {} rather than an object; refusing to overwrite it.".format(
@@ -265,11 +265,11 @@ def persist_backend(path: str, name: str) -> str:
         text = json.dumps(document, indent=4)
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ConfigFileError("Cannot rewrite {} ({}); edit it by hand.".format(
-            target, keras_json.describe_exception(exc)))
+            target, keras_json.describe_exception(exc))) from exc
     try:
         os.makedirs(directory, exist_ok=True)
     except OSError as exc:
-        raise ConfigFileError("Cannot create {}: {}".format(directory, exc))
+        raise ConfigFileError("Cannot create {}: {}".format(directory, exc)) from exc
     remove_stale_temporaries(directory)
     temp = os.path.join(directory, "{}{}.{}{}".format(
         _TEMP_PREFIX, os.getpid(), os.urandom(6).hex(), _TEMP_SUFFIX))
@@ -286,7 +286,7 @@ def persist_backend(path: str, name: str) -> str:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp)
-        raise ConfigFileError("Cannot write {}: {}".format(target, exc))
+        raise ConfigFileError("Cannot write {}: {}".format(target, exc)) from exc
     _fsync_directory(directory)
     return target
 

@@ -8,12 +8,13 @@ contains, which kbackend never runs; the prediction names the exception
 class Python raises in the usual case, and the problem names the file.
 """
 
-MYPY = False
-if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Optional
 
 from . import discovery, importpath, rules
 from .problems import problem
+
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, List, Optional
 
 
 
@@ -63,7 +64,7 @@ def find(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", version: "
     Keras itself, then the standard library, then its dependencies.  Each
     carries ``fails``: the exception class it causes, or None when that
     cannot be told without running the user's file."""
-    found = []  # type: List[Dict[str, Any]]
+    found: "List[Dict[str, Any]]" = []
     if libs["keras"].get("shadow"):
         found.append(dict(libs["keras"]["shadow"], name="keras", role="keras", fails="AttributeError"))
     loaded = frozenset(name for name in importpath.KERAS_STDLIB_IMPORTS if importpath.already_loaded(name))
@@ -102,7 +103,7 @@ def first_failure(found: "List[Dict[str, Any]]", import_fails: bool = False) -> 
 
 def problems(found: "List[Dict[str, Any]]") -> "List[Dict[str, str]]":
     """One problem per shadowing file, naming it and the fix."""
-    out = []  # type: List[Dict[str, str]]
+    out: "List[Dict[str, str]]" = []
     for shadow in found:
         what = {"keras": "Keras", "stdlib": "the standard library's {!r}".format(shadow["name"])}.get(
             shadow["role"], "the installed {!r}".format(shadow["name"]))

@@ -6,11 +6,12 @@ TensorFlow's own copy of Keras 2 before 2.16.  The legacy R keras package
 imports ``tensorflow.keras`` by default, so its answer is this route's.
 """
 
+
+from . import discovery, interfaces, keras_json, rules
+
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, Optional
-
-from . import discovery, interfaces, keras_json, rules
 
 #: The values of TF_USE_LEGACY_KERAS that TensorFlow recognises, exactly.
 LEGACY_TRUE = ("true", "True", "1")

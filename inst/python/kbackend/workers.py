@@ -26,14 +26,15 @@ plain JSON-compatible data.
 
 import os
 import sys
-MYPY = False
-if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Optional, Tuple
 
 from . import errors
 from .info import backend_info
 from .keras_json import describe_exception
 from .setting import check_keras_backend, use_keras_backend
+
+MYPY = False
+if MYPY:  # typing costs milliseconds of start-up; annotations are strings
+    from typing import Any, Dict, List, Optional, Tuple
 
 #: The fields of a survey row, in order; the R side uses the same names.
 ROW_FIELDS = ("worker", "host", "pid", "python", "backend", "source", "status", "keras_version", "locked", "error")
@@ -66,7 +67,7 @@ def survey_row(worker: "Any" = None) -> "Dict[str, Any]":
            "error": None}  # type: Dict[str, Any]
     try:
         record = backend_info()
-    except Exception as exc:  # a kbackend bug must not hide the worker
+    except Exception as exc:  # noqa: BLE001 - a kbackend bug must not hide the worker
         row["error"] = "kbackend failed in this worker: {}".format(describe_exception(exc))
         return row
     row.update(backend=record["backend"], source=record["source"], status=record["status"],
@@ -89,7 +90,7 @@ def check_on_worker(name: "Any") -> "Dict[str, Any]":
     """
     try:
         check_keras_backend(name)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every worker must answer; see the docstring
         return _refusal(exc)
     return {"ok": True, "code": None, "message": None, "previous": os.environ.get("KERAS_BACKEND")}
 
@@ -98,7 +99,7 @@ def set_on_worker(name: "Any") -> "Dict[str, Any]":
     """:func:`kbackend.use_keras_backend` here, answering like :func:`check_on_worker`."""
     try:
         previous = use_keras_backend(name)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every worker must answer, as in check_on_worker
         return _refusal(exc)
     return {"ok": True, "code": None, "message": None, "previous": previous}
 
@@ -161,7 +162,7 @@ def summarize(rows: "Any") -> "Dict[str, Any]":
     rows = [dict(row) for row in rows]
     differences = []
     for field in COMPARED_FIELDS:
-        values = []  # type: List[Any]
+        values: "List[Any]" = []
         for row in rows:
             if row.get(field) not in values:
                 values.append(row.get(field))
@@ -275,7 +276,7 @@ def _survey_dask(client: "Any") -> "Dict[str, Any]":
     for address in sorted(results, key=str):
         value = results[address]
         if isinstance(value, BaseException):
-            row = dict.fromkeys(ROW_FIELDS)  # type: Dict[str, Any]
+            row: "Dict[str, Any]" = dict.fromkeys(ROW_FIELDS)
             row["error"] = "kbackend could not run in this worker (it must be importable there): {}".format(
                 describe_exception(value))
         else:
@@ -310,8 +311,8 @@ def _survey_process_pool(executor: "Any", timeout: float) -> "Dict[str, Any]":
     wake_read, wake_write = socket.socketpair()
     wake_write.setblocking(False)
     selector = selectors.DefaultSelector()
-    admitted = {}  # type: Dict[Tuple[str, int], Tuple[Any, Dict[str, Any]]]
-    released = []  # type: List[bool]
+    admitted: "Dict[Tuple[str, int], Tuple[Any, Dict[str, Any]]]" = {}
+    released: "List[bool]" = []
     done = False
 
     def poke(_future: "Any") -> None:
@@ -461,7 +462,7 @@ def use_keras_backend_on(client: "Any", name: str) -> "Dict[str, Optional[str]]"
 
 def _refusals(answers: "Dict[str, Any]") -> "Dict[str, Tuple[Optional[str], str]]":
     """address -> (error code, message) for every worker that did not say ok."""
-    refused = {}
+    refused: "Dict[str, Tuple[Optional[str], str]]" = {}
     for address in sorted(answers, key=str):
         answer = answers[address]
         if isinstance(answer, BaseException):
@@ -486,5 +487,5 @@ def _refusal_error(name: str, refused: "Dict[str, Tuple[Optional[str], str]]", t
     lines = ["{} of {} workers refused backend {!r}; {}:".format(len(refused), total, name, outcome)]
     lines.extend("  {}: {}".format(address, message) for address, (_code, message) in refused.items())
     error = cls("\n".join(lines))
-    error.workers = {address: message for address, (_code, message) in refused.items()}  # type: ignore[attr-defined]
+    error.workers = {address: message for address, (_code, message) in refused.items()}
     return error
