@@ -29,10 +29,37 @@ from .errors import (
     KerasImportError,
 )
 from .info import backend_info, backend_info_json
-from .setting import check_keras_backend, use_keras_backend, with_keras_backend
-from .workers import backend_survey, use_keras_backend_on
 
 _importpath.remember_loaded(_LOADED_AT_START)
+
+#: Functions loaded on first use: `python -m kbackend` and the R bridge's
+#: report need neither, and every module imported adds to the start-up time
+#: the CLI is measured on (benchmarks/bench.py).
+_LAZY = {
+    "check_keras_backend": "setting",
+    "use_keras_backend": "setting",
+    "with_keras_backend": "setting",
+    "backend_survey": "workers",
+    "use_keras_backend_on": "workers",
+}
+
+if _sys.version_info >= (3, 7):
+    def __getattr__(name: str) -> "object":
+        if name not in _LAZY:
+            raise AttributeError("module {!r} has no attribute {!r}".format(__name__, name))
+        import importlib
+
+        value = getattr(importlib.import_module("." + _LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> "list":
+        return sorted(set(globals()) | set(_LAZY))
+
+MYPY = False
+if MYPY or _sys.version_info < (3, 7):  # type checkers see them; 3.6 has no module __getattr__ (PEP 562)
+    from .setting import check_keras_backend, use_keras_backend, with_keras_backend
+    from .workers import backend_survey, use_keras_backend_on
 
 __all__ = [
     "BackendLockedError",

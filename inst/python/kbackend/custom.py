@@ -227,7 +227,7 @@ def unimportable_api(module: str, origin: str, locate: "Locate",
         if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module == "load_backend":
             for alias in node.names:
                 if alias.name != "*" and alias.name not in own and alias.name not in provided:
-                    if sys.version_info < (3, 7):  # noqa: UP036 - kbackend still runs on 3.6
+                    if sys.version_info < (3, 7):
                         return "ImportError: cannot import name {!r}".format(alias.name)
                     return "ImportError: cannot import name {!r} from 'keras.backend.load_backend' ({})".format(
                         alias.name, loader)

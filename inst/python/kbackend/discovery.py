@@ -174,7 +174,7 @@ def module_location(spec: "Optional[importlib.machinery.ModuleSpec]") -> "Option
     return locations[0] if locations else None
 
 
-_CACHE: "Dict[str, Any]" = {"key": None, "value": None, "memo": {}}
+_CACHE: "Dict[str, Any]" = {"key": None, "value": None, "memo": {}, "listings": {}}
 
 
 def _fingerprint() -> "Tuple[Any, ...]":
@@ -225,6 +225,9 @@ def installed_libraries() -> "Dict[str, Dict[str, Optional[str]]]":
 def _refresh() -> None:
     key = _fingerprint()
     if _CACHE["key"] != key:
+        # one listing per folder for the whole fingerprint: the requirement
+        # checks look up dozens of distributions in the same site-packages
+        _CACHE["listings"] = {}
         _CACHE["value"] = _discover()
         _CACHE["memo"] = {}
         _CACHE["key"] = key
@@ -253,7 +256,7 @@ def _discover() -> "Dict[str, Dict[str, Any]]":
     file that wins, and ``version``/``path`` the installation it hides.
     """
     path = importpath.search_path()
-    listings: "Dict[str, Dict[str, List[Tuple[str, Optional[str]]]]]" = {}
+    listings: "Listings" = _CACHE["listings"]
     result: "Dict[str, Dict[str, Any]]" = {}
     for module, candidates in KNOWN_MODULES.items():
         hit = _loaded(module) or importpath.resolve(module, path)
@@ -276,7 +279,11 @@ def locate_distribution(name: str, path: "Optional[List[str]]" = None
                         ) -> "Optional[Tuple[Optional[str], str]]":
     """The first installation of distribution ``name`` on the search path:
     ``(version, metadata folder)``, or None."""
-    listings: "Dict[str, Dict[str, List[Tuple[str, Optional[str]]]]]" = {}
+    if path is None:
+        _refresh()
+        listings: "Listings" = _CACHE["listings"]
+    else:
+        listings = {}
     wanted = normalize_dist_name(name)
     for entry in importpath.search_path() if path is None else path:
         dists = _listing(entry, listings).get(wanted)
