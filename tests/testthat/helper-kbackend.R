@@ -1,57 +1,18 @@
 # Test helpers. Conventions:
-# * Nothing here ever skips: a missing interpreter or environment fails the
-#   test that needs it, with a message saying what to set.
+# * A test that needs an interpreter, an environment or an optional package
+#   asks for it through helper-requirements.R: without it the test skips
+#   with a reason, or fails under KBACKEND_STRICT_TESTS=true (the lab).
 # * Everything that involves Python runs in a fresh R process (callr), so the
 #   test process never starts Python and no state leaks between tests.
 # * Every test gets a throwaway HOME (so ~/.keras is a temp dir) and no
 #   KERAS_* / reticulate variables from the outside.
 
-# The plain interpreter most tests use: KBACKEND_TEST_PYTHON, else python3 on
-# the PATH. It needs no Keras.
-test_python <- function() {
-  python <- Sys.getenv("KBACKEND_TEST_PYTHON")
-  if (!nzchar(python)) {
-    python <- Sys.which("python3")
-  }
-  if (!nzchar(python) || !file.exists(python)) {
-    stop(
-      "No Python for the tests: set KBACKEND_TEST_PYTHON to a python ",
-      "executable (tools/test-r.sh does).",
-      call. = FALSE
-    )
-  }
-  unname(python)
-}
-
-# The real Keras environments (tools/setup-python.sh builds them):
-# "main" = .venv (Keras 3, TensorFlow, JAX, torch), "py37" = .venv-py37
-# (Keras 2.3.1, Theano, TF 1.15). Named by KBACKEND_TEST_VENV and
-# KBACKEND_TEST_VENV_PY37 (the python executable or the environment folder).
-venv_python <- function(which = c("main", "py37")) {
-  which <- match.arg(which)
-  var <- c(main = "KBACKEND_TEST_VENV", py37 = "KBACKEND_TEST_VENV_PY37")[[which]]
-  path <- Sys.getenv(var)
-  if (!nzchar(path)) {
-    stop(
-      var, " is not set: point it at the ", c(main = ".venv", py37 = ".venv-py37")[[which]],
-      " python built by tools/setup-python.sh (tools/test-r.sh does).",
-      call. = FALSE
-    )
-  }
-  if (dir.exists(path)) {
-    path <- file.path(path, "bin", "python")
-  }
-  if (!file.exists(path)) {
-    stop(var, " names ", path, ", which does not exist.", call. = FALSE)
-  }
-  path
-}
-
 # A clean environment for one test: temp HOME, TMPDIR and working directory,
 # no KERAS_* or TF_USE_LEGACY_KERAS, reticulate pointed at `python`. (TMPDIR:
 # children, and the libraries Keras imports there, leave their temp files in
 # a folder removed with the test -- torch leaves torchinductor_<user>/.)
-# Returns the temp HOME.
+# `python = NULL` leaves RETICULATE_PYTHON unset: for tests that start no
+# Python, so that they run where there is none. Returns the temp HOME.
 local_clean_env <- function(python = test_python(), .local_envir = parent.frame()) {
   home <- withr::local_tempdir("kbackend-home-", .local_envir = .local_envir)
   work <- withr::local_tempdir("kbackend-wd-", .local_envir = .local_envir)
@@ -80,6 +41,7 @@ local_clean_env <- function(python = test_python(), .local_envir = parent.frame(
 # Run `fun` in a fresh R process with the current environment and library
 # paths. Errors in the child fail the test.
 in_fresh_r <- function(fun, args = list()) {
+  need_package("callr")
   callr::r(fun, args = args, libpath = .libPaths(), show = FALSE)
 }
 

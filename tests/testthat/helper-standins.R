@@ -25,6 +25,7 @@ local_standins <- function(versions = c(keras3 = "1.5.1", keras = "2.15.0",
                            reticulate_requirement = NULL,
                            which = c("tensorflow", "keras3", "keras"),
                            .local_envir = parent.frame()) {
+  need_package("callr")
   which <- standins_to_install(which)
   versions <- standin_versions(versions, which)
   requirement <- if (is.null(reticulate_requirement)) "" else reticulate_requirement

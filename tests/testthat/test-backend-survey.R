@@ -26,7 +26,7 @@ survey_row <- function(worker, ...) {
 survey_of <- function(...) new_survey(list(...))
 
 test_that("a survey is consistent when backend, status and Keras version agree", {
-  local_clean_env()
+  local_clean_env(python = NULL)
   same <- survey_of(survey_row(1L), survey_row(2L), survey_row(3L))
   expect_s3_class(same, "kbackend_survey")
   expect_named(same, c("workers", "consistent", "differences"))
@@ -71,7 +71,7 @@ test_that("a survey is consistent when backend, status and Keras version agree",
 })
 
 test_that("missing values count as a value of their own", {
-  local_clean_env()
+  local_clean_env(python = NULL)
   failed <- survey_row(2L, python = NA, backend = NULL, source = NA, status = "error",
                        keras_version = NULL, locked = NA, error = "no Python")
   s <- survey_of(survey_row(1L), failed)
@@ -94,7 +94,7 @@ test_that("missing values count as a value of their own", {
 })
 
 test_that("print() and format() show the table and the verdict", {
-  local_clean_env()
+  local_clean_env(python = NULL)
   s <- survey_of(survey_row(1L), survey_row(2L))
   lines <- cli::ansi_strip(format(s))
   expect_match(lines[[1]], "Keras backend across workers")
@@ -151,14 +151,15 @@ test_that("print() and format() show the table and the verdict", {
 })
 
 test_that("as.data.frame() returns the workers", {
-  local_clean_env()
+  local_clean_env(python = NULL)
   s <- survey_of(survey_row(1L), survey_row(2L, backend = "torch"))
   expect_identical(as.data.frame(s), s$workers)
   expect_identical(as.data.frame(s)$backend, c("jax", "torch"))
 })
 
 test_that("knit_print() renders a Markdown table and the verdict", {
-  local_clean_env()
+  local_clean_env(python = NULL)
+  need_package("knitr")
   s <- survey_of(
     survey_row(1L, python = "/a_b/python"),
     survey_row(2L, backend = "torch", error = "bad | thing\n*x*")
@@ -191,7 +192,7 @@ test_that("knit_print() renders a Markdown table and the verdict", {
 })
 
 test_that("a missing optional package is a classed error", {
-  local_clean_env()
+  local_clean_env(python = NULL)
   err <- tryCatch(check_suggested("kbackendNoSuchPackage", "to test this"), error = function(e) e)
   expect_s3_class(err, "kbackend_error_missing_package")
   expect_s3_class(err, "kbackend_error")
@@ -203,6 +204,7 @@ test_that("a missing optional package is a classed error", {
 
 test_that("backend_survey() of a future multisession plan reaches each worker once: jax, as Keras says", {
   local_clean_env(python = venv_python("main"))
+  need_package("future")
   res <- in_fresh_r(function() {
     kbackend::use_keras_backend("jax")
     future::plan(future::multisession, workers = 2)
@@ -250,6 +252,7 @@ test_that("backend_survey() of a future multisession plan reaches each worker on
 
 test_that("backend_survey() of the sequential plan is this process, without starting Python", {
   local_clean_env(python = venv_python("main"))
+  need_package("future")
   res <- in_fresh_r(function() {
     kbackend::use_keras_backend("torch")
     future::plan(future::sequential)
@@ -269,6 +272,7 @@ test_that("backend_survey() of the sequential plan is this process, without star
 
 test_that("a worker started with another KERAS_BACKEND makes the survey inconsistent", {
   local_clean_env(python = venv_python("main"))
+  need_package("parallelly")
   res <- in_fresh_r(function(start) {
     kbackend::use_keras_backend("jax")
     torch <- parallelly::makeClusterPSOCK(1, rscript_envs = c(KERAS_BACKEND = "torch"))

@@ -93,6 +93,7 @@ test_that("format() shows what Keras said when it agrees", {
 })
 
 test_that("format() says DISAGREES loudly, and shows timeouts and not-run", {
+  need_package("knitr")
   info <- fake_info(verify = verify_json(backend = "numpy", agrees = FALSE), problems = bug_problem)
   # (colours only here: set for the whole test they would colour the reporter's output too)
   lines <- withr::with_options(list(cli.num_colors = 256), format(info))

@@ -48,8 +48,8 @@ with_interface_session <- function(lib, load, setup = function() NULL,
 problem_codes <- function(record) record$problems$code
 
 test_that("keras3: its default backend beats keras.json, as after library(keras3)", {
-  lib <- local_standins()
   home <- local_clean_env(python = venv_python("main"))
+  lib <- local_standins()
   write_keras_json(home, '{"backend": "jax"}')
   res <- with_interface_session(lib, "keras3")
   expect_false(res$started_early)
@@ -65,6 +65,7 @@ test_that("keras3: its default backend beats keras.json, as after library(keras3
 })
 
 test_that("keras3: jax-cpu and jax-gpu mean jax", {
+  venv_python("main") # skips without it, before the stand-ins are built
   lib <- local_standins()
   for (given in c("jax-cpu", "jax-gpu")) {
     local_clean_env(python = venv_python("main"))
@@ -78,8 +79,8 @@ test_that("keras3: jax-cpu and jax-gpu mean jax", {
 })
 
 test_that("keras3: KERAS_HOME moves to R's cache dir when ~/.keras does not exist", {
-  lib <- local_standins()
   local_clean_env(python = venv_python("main"))
+  lib <- local_standins()
   res <- with_interface_session(lib, "keras3")
   expect_equal(res$predicted$keras_home, res$env_after_load$KERAS_HOME)
   expect_equal(res$predicted$keras_home, res$keras_home)
@@ -96,8 +97,8 @@ test_that("keras3: KERAS_HOME moves to R's cache dir when ~/.keras does not exis
 })
 
 test_that("keras3 1.2: no backend or home step, keras.json wins", {
-  lib <- local_standins(versions = c(keras3 = "1.2.0"))
   home <- local_clean_env(python = venv_python("main"))
+  lib <- local_standins(versions = c(keras3 = "1.2.0"))
   write_keras_json(home, '{"backend": "jax"}')
   res <- with_interface_session(lib, "keras3")
   expect_equal(res$predicted$r$interface$version, "1.2.0")
@@ -106,9 +107,9 @@ test_that("keras3 1.2: no backend or home step, keras.json wins", {
 })
 
 test_that("keras3: KERAS_PYTHON replaces RETICULATE_PYTHON, and kbackend says so", {
-  lib <- local_standins()
   local_clean_env(python = test_python())
   withr::local_envvar(KERAS_PYTHON = venv_python("main"))
+  lib <- local_standins()
   res <- with_interface_session(lib, "keras3")
   expect_equal(res$predicted$r$python, venv_python("main"))
   expect_equal(res$python, venv_python("main"))
@@ -117,12 +118,12 @@ test_that("keras3: KERAS_PYTHON replaces RETICULATE_PYTHON, and kbackend says so
 })
 
 test_that("keras3: reticulate's discovery prefers the r-keras virtualenv, before and after load", {
-  lib <- local_standins()
   home <- local_clean_env(python = NULL)
   venvs <- file.path(home, ".virtualenvs")
   dir.create(venvs)
   file.symlink(dirname(dirname(venv_python("main"))), file.path(venvs, "r-keras"))
   withr::local_envvar(WORKON_HOME = venvs, PATH = paste(dirname(test_python()), Sys.getenv("PATH"), sep = ":"))
+  lib <- local_standins()
   res <- with_interface_session(lib, "keras3")
   expected <- file.path(venvs, "r-keras", "bin", "python")
   expect_equal(normalizePath(res$python), normalizePath(expected))
@@ -134,8 +135,8 @@ test_that("keras3 loaded after Python started: TensorFlow imports Keras first", 
   # reticulate imports at once when Python runs: loading R tensorflow imports
   # TensorFlow 2.21, which imports Keras with Python's environment as it is,
   # before keras3 sets KERAS_BACKEND -- so keras.json's backend wins here.
-  lib <- local_standins()
   home <- local_clean_env(python = venv_python("main"))
+  lib <- local_standins()
   write_keras_json(home, '{"backend": "jax"}')
   res <- with_interface_session(lib, "keras3", setup = function() reticulate::py_config())
   expect_equal(res$predicted$r$via, "in-process")
@@ -153,8 +154,8 @@ test_that("keras3 loaded after Python started: TensorFlow imports Keras first", 
 })
 
 test_that("keras3: persist = TRUE writes keras.json and warns that keras3 overrides it", {
-  lib <- local_standins()
   home <- local_clean_env(python = venv_python("main"))
+  lib <- local_standins()
   dir.create(file.path(home, ".keras"))
   res <- callr::r(function() {
     w <- tryCatch(kbackend::use_keras_backend("jax", persist = TRUE), warning = identity)
@@ -170,14 +171,15 @@ test_that("keras3: persist = TRUE writes keras.json and warns that keras3 overri
 })
 
 test_that("keras3 needing a newer reticulate: flagged, and loading it fails", {
-  lib <- local_standins(reticulate_requirement = "(>= 99.0)", which = c("tensorflow", "keras3"))
   local_clean_env(python = venv_python("main"))
+  lib <- local_standins(reticulate_requirement = "(>= 99.0)", which = c("tensorflow", "keras3"))
   res <- with_interface_session(lib, "keras3")
   expect_true("reticulate-too-old" %in% problem_codes(res$predicted))
   expect_match(res$load_error, "reticulate")
 })
 
 test_that("legacy keras: tf.keras by default, whatever keras.json or KERAS_BACKEND say", {
+  venv_python("py37") # skips without it, before the stand-ins are built
   lib <- local_standins(which = c("tensorflow", "keras"))
   for (case in list(list(json = '{"backend": "theano"}', env = NA), list(json = NULL, env = "cntk"))) {
     home <- local_clean_env(python = venv_python("py37"))
@@ -196,8 +198,8 @@ test_that("legacy keras: tf.keras by default, whatever keras.json or KERAS_BACKE
 })
 
 test_that("legacy keras: use_keras_backend('theano') also sets KERAS_IMPLEMENTATION", {
-  lib <- local_standins(which = c("tensorflow", "keras"))
   local_clean_env(python = venv_python("py37"))
+  lib <- local_standins(which = c("tensorflow", "keras"))
   withr::local_envvar(THEANO_FLAGS = "cxx=")
   res <- with_interface_session(lib, "keras", setup = function() {
     suppressMessages(kbackend::use_keras_backend("theano"))
@@ -209,8 +211,8 @@ test_that("legacy keras: use_keras_backend('theano') also sets KERAS_IMPLEMENTAT
 })
 
 test_that("legacy keras: Theano in R's embedded venv Python fails to compile, as predicted", {
-  lib <- local_standins(which = c("tensorflow", "keras"))
   local_clean_env(python = venv_python("py37"))
+  lib <- local_standins(which = c("tensorflow", "keras"))
   withr::local_envvar(KERAS_IMPLEMENTATION = "keras", KERAS_BACKEND = "theano")
   res <- with_interface_session(lib, "keras")
   expect_equal(res$predicted$status, "error")
@@ -222,8 +224,8 @@ test_that("legacy keras: Theano in R's embedded venv Python fails to compile, as
 })
 
 test_that("legacy keras: a change after tf.keras loaded is refused", {
-  lib <- local_standins(which = c("tensorflow", "keras"))
   local_clean_env(python = venv_python("py37"))
+  lib <- local_standins(which = c("tensorflow", "keras"))
   res <- callr::r(function() {
     interface <- "keras" # a variable: R CMD check would list a literal as a dependency
     loadNamespace(interface)
@@ -241,8 +243,8 @@ test_that("legacy keras: a change after tf.keras loaded is refused", {
 })
 
 test_that("legacy keras with Keras 3: the backend follows Keras 3, and it is flagged", {
-  lib <- local_standins(which = c("tensorflow", "keras"))
   local_clean_env(python = venv_python("main"))
+  lib <- local_standins(which = c("tensorflow", "keras"))
   withr::local_envvar(KERAS_BACKEND = "jax")
   res <- with_interface_session(lib, "keras")
   expect_equal(res$predicted$backend, "jax")
@@ -251,16 +253,16 @@ test_that("legacy keras with Keras 3: the backend follows Keras 3, and it is fla
 })
 
 test_that("legacy keras 2.15 on reticulate 1.28: flagged, and loading it fails", {
-  lib <- local_standins(reticulate_requirement = "(>= 1.31)", which = c("tensorflow", "keras"))
   local_clean_env(python = venv_python("py37"))
+  lib <- local_standins(reticulate_requirement = "(>= 1.31)", which = c("tensorflow", "keras"))
   res <- with_interface_session(lib, "keras")
   expect_true("reticulate-too-old" %in% problem_codes(res$predicted))
   expect_match(res$load_error, "reticulate")
 })
 
 test_that("the interface argument, then the loaded interface, decide", {
-  lib <- local_standins()
   local_clean_env(python = venv_python("main"))
+  lib <- local_standins()
   res <- callr::r(function() {
     plain <- kbackend::backend_info(interface = "reticulate")
     loadNamespace("keras")
@@ -277,8 +279,8 @@ test_that("the interface argument, then the loaded interface, decide", {
 })
 
 test_that("interface facts reach the module on both paths alike", {
-  lib <- local_standins()
   home <- local_clean_env(python = venv_python("main"))
+  lib <- local_standins()
   write_keras_json(home, '{"backend": "jax"}')
   res <- callr::r(function() {
     # R tensorflow loaded first: with Python running, keras3's own import of

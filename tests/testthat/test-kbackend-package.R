@@ -1,5 +1,5 @@
 test_that("loading kbackend neither loads reticulate nor starts Python", {
-  local_clean_env()
+  local_clean_env(python = NULL)
   res <- in_fresh_r(function() {
     library(kbackend)
     list(

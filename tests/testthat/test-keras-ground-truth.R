@@ -1,6 +1,7 @@
 # Ground truth: real Keras, imported through reticulate in a fresh R process,
 # must load the backend kbackend set and predicted. Needs the environments
-# tools/setup-python.sh builds (see venv_python()); fails without them.
+# tools/setup-python.sh builds (see venv_python()); skips without them, and
+# on CRAN (fails instead under KBACKEND_STRICT_TESTS=true).
 
 # In a fresh R session: run `setup`, ask kbackend, then import Keras through
 # reticulate and ask Keras itself. `setup` runs in that session, so it may

@@ -2,6 +2,7 @@
 # in helper-reports.R.
 
 test_that("knit_print() renders a compact Markdown table", {
+  need_package("knitr")
   out <- knit_print.kbackend_info(fake_info())
   expect_s3_class(out, "knit_asis")
   lines <- strsplit(as.character(out), "\n")[[1]]
@@ -27,6 +28,7 @@ test_that("knit_print() renders a compact Markdown table", {
 })
 
 test_that("knit_print() shows errors, locks, verify and problems with fixes", {
+  need_package("knitr")
   info <- fake_info(
     backend = "theano", status = "error", locked_by = '["keras"]',
     problems = '[{"code": "bad", "message": "a | b\\nc <d>", "fix": "use *jax*"},

@@ -1,5 +1,5 @@
 test_that("local_keras_backend() restores R's value when the scope ends", {
-  local_clean_env()
+  local_clean_env(python = test_python_with_numpy())
   res <- in_fresh_r(function() {
     f <- function() {
       previous <- kbackend::local_keras_backend("numpy")
@@ -24,7 +24,7 @@ test_that("local_keras_backend() restores R's value when the scope ends", {
 })
 
 test_that("with_keras_backend() returns the code's value and restores", {
-  local_clean_env()
+  local_clean_env(python = test_python_with_numpy())
   res <- in_fresh_r(function() {
     value <- kbackend::with_keras_backend("numpy", {
       c(Sys.getenv("KERAS_BACKEND"), kbackend::backend_info()$backend)
@@ -36,7 +36,7 @@ test_that("with_keras_backend() returns the code's value and restores", {
 })
 
 test_that("Python started before: os.environ is restored too", {
-  local_clean_env()
+  local_clean_env(python = test_python_with_numpy())
   res <- in_fresh_r(function() {
     reticulate::py_config()
     environ <- reticulate::import("os")$environ
@@ -50,7 +50,7 @@ test_that("Python started before: os.environ is restored too", {
 })
 
 test_that("Python started inside the scope: it is restored to R's old value", {
-  local_clean_env()
+  local_clean_env(python = test_python_with_numpy())
   withr::local_envvar(KERAS_BACKEND = "tensorflow")
   res <- in_fresh_r(function() {
     inside <- kbackend::with_keras_backend("numpy", {
@@ -66,7 +66,7 @@ test_that("Python started inside the scope: it is restored to R's old value", {
 })
 
 test_that("a divergence that existed before is put back as it was", {
-  local_clean_env()
+  local_clean_env(python = test_python_with_numpy())
   res <- in_fresh_r(function() {
     reticulate::py_config()
     Sys.setenv(KERAS_BACKEND = "torch") # R only: Python still sees it unset

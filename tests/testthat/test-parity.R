@@ -78,6 +78,7 @@ differing_fields <- function(actual, expected) {
 }
 
 run_parity <- function(python, label) {
+  need_package("callr")
   script <- scenario_script() # before any test changes the working directory
   ids <- scenario_ids(script)
   # scenarios about a fresh interpreter's import path: R's running Python

@@ -118,7 +118,8 @@ test_that("discovery_would_install() only fires for old reticulate with nothing 
   expect_match(discovery_would_install("1.28"), "r-reticulate")
   expect_null(discovery_would_install("1.31"))
   expect_null(discovery_would_install("1.46.0"))
-  withr::local_envvar(RETICULATE_PYTHON = test_python())
+  # only whether a variable names an interpreter counts, not what it names
+  withr::local_envvar(RETICULATE_PYTHON = file.path(home, "named-python"))
   expect_null(discovery_would_install("1.28"))
 })
 

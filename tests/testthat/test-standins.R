@@ -46,7 +46,7 @@ fake_keras3_body <- c(
 
 test_that("keras3 1.5.1 sets the backend, KERAS_HOME and log level without starting Python", {
   lib <- local_standins()
-  home <- local_clean_env()
+  home <- local_clean_env(python = NULL)
   withr::local_envvar(KERAS_PYTHON = "/nonexistent/keras-python")
   cache <- normalizePath(tools::R_user_dir("keras3", "cache"), mustWork = FALSE)
 
@@ -63,7 +63,7 @@ test_that("keras3 1.5.1 sets the backend, KERAS_HOME and log level without start
 
 test_that("keras3 strips a -cpu or -gpu suffix from KERAS_BACKEND", {
   lib <- local_standins()
-  local_clean_env()
+  local_clean_env(python = NULL)
 
   withr::local_envvar(KERAS_BACKEND = "jax-cpu")
   expect_equal(load_and_snapshot(lib, "keras3")$env$KERAS_BACKEND, "jax")
@@ -73,7 +73,7 @@ test_that("keras3 strips a -cpu or -gpu suffix from KERAS_BACKEND", {
 
 test_that("keras3 leaves KERAS_HOME alone when ~/.keras exists or it is set", {
   lib <- local_standins()
-  home <- local_clean_env()
+  home <- local_clean_env(python = NULL)
 
   dir.create(file.path(home, ".keras"))
   expect_true(is.na(load_and_snapshot(lib, "keras3")$env$KERAS_HOME))
@@ -85,14 +85,14 @@ test_that("keras3 leaves KERAS_HOME alone when ~/.keras exists or it is set", {
 
 test_that("keras3 keeps a TF_CPP_MIN_LOG_LEVEL that is already set", {
   lib <- local_standins()
-  local_clean_env()
+  local_clean_env(python = NULL)
   withr::local_envvar(TF_CPP_MIN_LOG_LEVEL = "0")
 
   expect_equal(load_and_snapshot(lib, "keras3")$env$TF_CPP_MIN_LOG_LEVEL, "0")
 })
 
 test_that("keras3 before 1.3 only forwards KERAS_PYTHON; 1.3 adds the backend step only", {
-  local_clean_env()
+  local_clean_env(python = NULL)
   withr::local_envvar(KERAS_PYTHON = "/nonexistent/keras-python")
 
   old <- load_and_snapshot(local_standins(c(keras3 = "1.2.0"), which = "keras3"), "keras3")
@@ -109,7 +109,7 @@ test_that("keras3 before 1.3 only forwards KERAS_PYTHON; 1.3 adds the backend st
 
 test_that("tensorflow forwards TENSORFLOW_PYTHON, and keras3's KERAS_PYTHON wins after it", {
   lib <- local_standins()
-  local_clean_env()
+  local_clean_env(python = NULL)
   withr::local_envvar(TENSORFLOW_PYTHON = "/nonexistent/tf-python")
 
   expect_equal(load_and_snapshot(lib, "tensorflow")$env$RETICULATE_PYTHON, "/nonexistent/tf-python")
@@ -118,7 +118,7 @@ test_that("tensorflow forwards TENSORFLOW_PYTHON, and keras3's KERAS_PYTHON wins
 })
 
 test_that("the stand-ins register their delayed imports as the real releases do", {
-  local_clean_env()
+  local_clean_env(python = NULL)
   registered <- function(lib, package) {
     in_standins(lib, function(package) {
       loadNamespace(package)
@@ -155,7 +155,7 @@ test_that("the stand-ins register their delayed imports as the real releases do"
 
 test_that("legacy keras leaves KERAS_BACKEND alone; use_backend() sets backend and implementation", {
   lib <- local_standins()
-  local_clean_env()
+  local_clean_env(python = NULL)
   withr::local_envvar(KERAS_PYTHON = "/nonexistent/keras-python")
 
   state <- load_and_snapshot(lib, "keras")
@@ -216,7 +216,7 @@ test_that("legacy keras resolves its module when first used, from KERAS_IMPLEMEN
 })
 
 test_that("legacy keras warns about KERAS_IMPLEMENTATION at load from 2.4 only", {
-  local_clean_env()
+  local_clean_env(python = NULL)
   withr::local_envvar(KERAS_IMPLEMENTATION = "keras")
   load_warnings <- function(lib) {
     in_standins(lib, function() {
@@ -282,7 +282,7 @@ test_that("keras3 use_backend() does not notice a keras that Python imported its
 
 test_that("a stand-in requiring a newer reticulate fails to load, naming reticulate", {
   lib <- local_standins(reticulate_requirement = "(>= 1.42.0)")
-  local_clean_env()
+  local_clean_env(python = NULL)
 
   result <- in_standins(lib, function() {
     tryCatch({

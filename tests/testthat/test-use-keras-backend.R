@@ -88,7 +88,7 @@ test_that("bad backend arguments: classed errors everywhere, nothing changed, no
 })
 
 test_that("before Python starts: validates in a subprocess, sets R, starts nothing", {
-  local_clean_env()
+  local_clean_env(python = test_python_with_numpy())
   res <- in_fresh_r(function() {
     first <- withVisible(kbackend::use_keras_backend("numpy"))
     after_first <- Sys.getenv("KERAS_BACKEND")
@@ -137,7 +137,7 @@ test_that("refusals are classed and change nothing", {
 })
 
 test_that("check_keras_backend() validates and changes nothing", {
-  local_clean_env()
+  local_clean_env(python = test_python_with_numpy())
   res <- in_fresh_r(function() {
     value <- withVisible(kbackend::check_keras_backend("numpy"))
     list(value = value, env = Sys.getenv("KERAS_BACKEND", unset = NA),
@@ -150,7 +150,7 @@ test_that("check_keras_backend() validates and changes nothing", {
 })
 
 test_that("persist = TRUE writes keras.json, which later sessions read", {
-  home <- local_clean_env()
+  home <- local_clean_env(python = test_python_with_numpy())
   res <- in_fresh_r(function() {
     msg <- NULL
     withCallingHandlers(
@@ -173,7 +173,7 @@ test_that("persist = TRUE writes keras.json, which later sessions read", {
 })
 
 test_that("after Python started: sets os.environ too, in-process", {
-  local_clean_env()
+  local_clean_env(python = test_python_with_numpy())
   res <- in_fresh_r(function() {
     reticulate::py_config()
     previous <- kbackend::use_keras_backend("numpy")
@@ -213,7 +213,7 @@ test_that("after Python started: refusals are classed and change nothing", {
 })
 
 test_that("persist = TRUE in-process reports where it wrote", {
-  home <- local_clean_env()
+  home <- local_clean_env(python = test_python_with_numpy())
   res <- in_fresh_r(function() {
     reticulate::py_config()
     msgs <- character()

@@ -116,7 +116,7 @@ test_that("the time limit reaches the child on both paths, and a hang is reporte
 })
 
 test_that("verify and timeout are validated before anything runs", {
-  home <- local_clean_env()
+  home <- local_clean_env(python = NULL)
   # an "interpreter" that only leaves a mark: running anything at all shows
   marker <- file.path(home, "ran")
   python <- file.path(home, "python")

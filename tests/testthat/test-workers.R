@@ -195,7 +195,7 @@ test_that("a change undone by worker_restore() leaves R and the running Python a
 })
 
 test_that("refusals name each worker; a change undone says so", {
-  local_clean_env()
+  local_clean_env(python = NULL)
   answers <- list(
     list(ok = TRUE, host = "h", pid = 11L),
     list(ok = FALSE, class = c("kbackend_error_locked", "kbackend_error", "error", "condition"),
@@ -228,7 +228,7 @@ test_that("refusals name each worker; a change undone says so", {
 })
 
 test_that("use_keras_backend_on() and backend_survey() refuse bad arguments before contacting anyone", {
-  local_clean_env()
+  local_clean_env(python = NULL)
   not_a_cluster <- list("x", NULL, 1, list(), data.frame(), "cl")
   for (cl in not_a_cluster) {
     expect_error(use_keras_backend_on(cl, "jax"), class = "kbackend_error_bad_argument")
