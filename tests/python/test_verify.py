@@ -129,24 +129,3 @@ def test_cli_exit_status_on_mismatch(tmp_path):
     assert done.returncode == 4, done.stdout
     assert "DISAGREES" in done.stdout and "kbackend-bug" in done.stdout
 
-
-def test_windows_branches_are_chosen_by_platform(monkeypatch):
-    """The non-POSIX paths cannot run here: check what they would do."""
-    assert verifying._own_group("posix") == {"start_new_session": True}
-    assert "creationflags" in verifying._own_group("nt")
-    calls = []
-    monkeypatch.setattr(verifying.subprocess, "run", lambda args, **kwargs: calls.append(args))
-
-    class Child:
-        pid = 4242
-
-        def poll(self):
-            return None
-
-        def kill(self):
-            calls.append("kill")
-
-    verifying._kill_group(Child(), platform="nt")
-    assert calls == [["taskkill", "/F", "/T", "/PID", "4242"], "kill"]
-    assert verifying._signal_name(-9) == "SIGKILL"
-    assert verifying._signal_name(1) is None

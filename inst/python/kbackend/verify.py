@@ -4,8 +4,9 @@ The calling process imports nothing.  The child gets the caller's environment
 and ``sys.path``, but ``KERAS_HOME`` points at a temporary copy of the
 keras.json Keras would read, because Keras writes keras.json on import when
 it is missing: the user's Keras directory is never created or rewritten.  A
-hang is stopped at the limit (the child's whole process group is killed), a
-crash is reported with its signal and the tail of its stderr.
+hang is stopped at the limit (with everything the child started: its process
+group on POSIX, its process tree on Windows), a crash is reported with its
+signal or exit status and the tail of its stderr.
 """
 
 import json
@@ -17,11 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from .keras_json import describe_exception
+
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional
-
-from .keras_json import describe_exception
 
 DEFAULT_TIMEOUT = 120.0
 _MARKER = "KBACKEND-VERIFY:"
@@ -75,11 +77,9 @@ if answer["status"] == "ok":
         answer["devices_error"] = describe(exc)
 try:
     import resource
-    # ru_maxrss is in bytes on macOS, in KiB on Linux and the BSDs
-    unit = 1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0
-    answer["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / unit, 1)
+    answer["ru_maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 except Exception:  # no resource module (Windows)
-    answer["peak_memory_mb"] = None
+    answer["ru_maxrss"] = None
 sys.stdout.write("\n" + MARKER + json.dumps(answer) + "\n")
 sys.stdout.flush()
 """.replace("MARKER", repr(_MARKER))
@@ -138,30 +138,49 @@ def _run_child(env: "Dict[str, str]", timeout: float) -> "Dict[str, Any]":
     lines = [line for line in text.splitlines() if line.startswith(_MARKER)]
     if not lines:
         code = child.returncode
-        signal_name = _signal_name(code)
-        return {"status": "crashed", "returncode": code, "signal": signal_name,
-                "error": "the import died ({})".format(signal_name or "exit status {}".format(code)),
-                "stderr_tail": _tail(err)}
+        return {"status": "crashed", "returncode": code, "signal": _signal_name(code),
+                "error": "the import died ({})".format(_death(code)), "stderr_tail": _tail(err)}
     answer = json.loads(lines[-1][len(_MARKER):])
+    answer["peak_memory_mb"] = _peak_memory_mb(answer.pop("ru_maxrss", None))
     answer["wall_seconds"] = round(time.perf_counter() - started, 3)
     answer["stderr_tail"] = _tail(err) if answer["status"] != "ok" else []
     return answer
 
 
-def _own_group(platform: "Optional[str]" = None) -> "Dict[str, Any]":
+def _peak_memory_mb(ru_maxrss: "Optional[int]", platform: "Optional[str]" = None) -> "Optional[float]":
+    """The child's peak resident memory in MiB from its ``ru_maxrss``.
+
+    ``ru_maxrss`` is in bytes on macOS and in KiB on Linux and the BSDs;
+    Windows has no ``resource`` module, so there it is None and so is the
+    answer.  ``platform`` is a ``sys.platform`` value (default: this one,
+    which the child shares: it runs the same interpreter).
+    """
+    if ru_maxrss is None:
+        return None
+    unit = 1024.0 * 1024.0 if (platform or sys.platform) == "darwin" else 1024.0
+    return round(ru_maxrss / unit, 1)
+
+
+def _own_group(os_name: "Optional[str]" = None) -> "Dict[str, Any]":
     """Popen arguments that put the child in a process group of its own, so
-    that it can be stopped with everything it started."""
-    if (platform or os.name) == "nt":
+    that it can be stopped with everything it started.  ``os_name`` is an
+    ``os.name`` value (default: this one)."""
+    if (os_name or os.name) == "nt":
         return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200)}
     return {"start_new_session": True}
 
 
-def _kill_group(child: "subprocess.Popen[bytes]", platform: "Optional[str]" = None) -> None:
+def _kill_group(child: "subprocess.Popen[bytes]", os_name: "Optional[str]" = None) -> None:
     """Kill the child and anything it started: its session on POSIX, its
-    process tree on Windows (taskkill /T)."""
-    if child.poll() is not None and (platform or os.name) == "nt":
-        return
-    if (platform or os.name) == "nt":
+    process tree on Windows (taskkill /T).
+
+    On POSIX the session is killed even after the child itself ended, since
+    what it started may still run.  Windows finds a tree only through its
+    live root, so there an ended child leaves nothing to do.
+    """
+    if (os_name or os.name) == "nt":
+        if child.poll() is not None:
+            return
         try:
             subprocess.run(["taskkill", "/F", "/T", "/PID", str(child.pid)], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=30)
@@ -174,6 +193,21 @@ def _kill_group(child: "subprocess.Popen[bytes]", platform: "Optional[str]" = No
             pass
     if child.poll() is None:
         child.kill()
+
+
+def _death(code: "Optional[int]", os_name: "Optional[str]" = None) -> str:
+    """How a child that printed no answer ended, in words.
+
+    POSIX: the signal behind a negative return code.  Windows: a crash ends
+    a process with an NTSTATUS code (0xC0000005 is an access violation),
+    which reads best in hex.
+    """
+    name = _signal_name(code)
+    if name:
+        return name
+    if code is not None and (os_name or os.name) == "nt" and code >= 0xC0000000:
+        return "exit status 0x{:08X}".format(code)
+    return "exit status {}".format(code)
 
 
 def _signal_name(code: "Optional[int]") -> "Optional[str]":
