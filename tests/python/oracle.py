@@ -1,7 +1,8 @@
 """Ask real Keras which backend it picked; print one marked JSON line.
 
 Run in a fresh interpreter with the scenario's environment.  Mode ``keras``
-does ``import keras``; mode ``tf.keras`` resolves ``tensorflow.keras``.
+does ``import keras``; mode ``tf.keras`` resolves the attribute ``tf.keras``;
+mode ``tensorflow.keras`` imports the module ``tensorflow.keras``.
 Any exception is caught and reported as ``"ClassName: message"``, the
 format kbackend predicts.  Must run on every Python from 3.6 on.
 """
@@ -17,9 +18,14 @@ def ask(mode):
         import keras
 
         return {"backend": keras.backend.backend(), "version": getattr(keras, "__version__", None)}
-    import tensorflow as tf
+    if mode == "tensorflow.keras":  # through the import system, as `from tensorflow.keras import ...`
+        import importlib
 
-    backend_function = tf.keras.backend.backend
+        backend_function = importlib.import_module("tensorflow.keras").backend.backend
+    else:
+        import tensorflow as tf
+
+        backend_function = tf.keras.backend.backend
     # Where the function lives says where tf.keras routed: keras, tf_keras,
     # or tensorflow's bundled copy.
     package = backend_function.__module__.split(".")[0]

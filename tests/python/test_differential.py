@@ -18,7 +18,7 @@ def _predicted(record, mode):
     if mode == "keras":
         return {"status": record["status"], "backend": record["backend"], "error": record["error"],
                 "version": record["keras"]["version"]}
-    route = record["tf_keras"]
+    route = record["tf_keras"]["module"] if mode == "tensorflow.keras" else record["tf_keras"]
     package = {"tensorflow.python.keras": "tensorflow"}.get(route["routes_to"], route["routes_to"])
     return {"status": route["status"], "backend": route["backend"], "error": route["error"],
             "version": route["version"], "package": package}

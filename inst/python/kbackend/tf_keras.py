@@ -2,16 +2,21 @@
 
 TensorFlow's lazy loader decides at the first attribute access: Keras 3
 (``keras._tf_keras``), tf_keras when ``TF_USE_LEGACY_KERAS`` asks for it, or
-TensorFlow's own copy of Keras 2 before 2.16.  The legacy R keras package
-imports ``tensorflow.keras`` by default, so its answer is this route's.
+TensorFlow's own copy of Keras 2 before 2.16.  ``import tensorflow.keras``
+and ``from tensorflow.keras import layers`` do not ask that loader: they go
+through the import system, which searches the folders TensorFlow put at the
+front of its package ``__path__``, and can land elsewhere (see
+:func:`module_route`).  The legacy R keras package imports
+``tensorflow.keras`` that way, so its answer is the module route's.
 """
 
+import os
 
 from . import discovery, interfaces, keras_json, rules
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, Optional
+    from typing import Any, Dict, List, Optional, Tuple
 
 #: The values of TF_USE_LEGACY_KERAS that TensorFlow recognises, exactly.
 LEGACY_TRUE = ("true", "True", "1")
@@ -71,6 +76,73 @@ def route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]"
         # tf_keras reads the same file with the same checks as TF's internal copy.
         route["backend"] = "tensorflow"
     return route
+
+
+def module_route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]",
+                 prediction: "Dict[str, Any]", attribute: "Dict[str, Any]",
+                 config: "Dict[str, Any]") -> "Dict[str, Any]":
+    """What ``import tensorflow.keras`` / ``from tensorflow.keras import ...`` gives.
+
+    From TensorFlow 2.15, ``import tensorflow`` puts two folders in front of
+    its own ``__path__``: Keras 3's ``keras/_tf_keras``, and ahead of it
+    ``tf_keras/api/_v2`` when ``TF_USE_LEGACY_KERAS`` is one of its true
+    values, else ``keras/api/_v2`` (Keras 2's).  A folder whose package
+    cannot be found is left as None, which the import system skips.  The
+    first of them holding a ``keras`` package is ``tensorflow.keras``.  So,
+    unlike the attribute, a legacy request without tf_keras falls through
+    to Keras 3, and with no Keras at all the module is simply not found.
+    Before 2.15 the module is taken to be the one the attribute gives.
+    """
+    tf_version = libs["tensorflow"]["version"]
+    parsed = discovery.version_tuple(tf_version) or (2, 99)
+    if tf_version is None or parsed < (2, 15):
+        return dict(attribute)
+    legacy_value = environ.get("TF_USE_LEGACY_KERAS")
+    legacy = legacy_value in LEGACY_TRUE
+    keras_dir = _package_dir(libs["keras"])
+    tf_keras_dir = _package_dir(libs["tf_keras"])
+    front: "List[Tuple[str, Optional[str]]]" = []
+    if legacy:
+        front.append(("tf_keras", os.path.join(tf_keras_dir, "api", "_v2") if tf_keras_dir else None))
+    else:
+        front.append(("keras", os.path.join(keras_dir, "api", "_v2") if keras_dir else None))
+    front.append(("keras", os.path.join(keras_dir, "_tf_keras") if keras_dir else None))
+    found = next((owner for owner, folder in front if folder and os.path.isdir(os.path.join(folder, "keras"))), None)
+    result: "Dict[str, Any]" = {"routes_to": found, "version": libs[found]["version"] if found else None,
+                                "backend": None, "status": "error", "error": None, "reason": ""}
+    if legacy and found != "tf_keras":
+        why = "TF_USE_LEGACY_KERAS={!r} puts tf_keras first on tensorflow's module path, but it is not " \
+              "installed".format(legacy_value)
+    elif legacy:
+        why = "TF_USE_LEGACY_KERAS={!r} puts tf_keras first on tensorflow's module path".format(legacy_value)
+    else:
+        why = "tensorflow's module path holds the installed Keras's tf.keras API"
+    if found is None:
+        result.update(error="ModuleNotFoundError: No module named 'tensorflow.keras'",
+                      reason=why + "; no Keras provides tensorflow.keras")
+    elif found == "tf_keras":
+        result.update(backend="tensorflow", reason=why)
+    else:
+        # the Keras package itself is imported: its own choice and failures
+        # apply, unwrapped by the lazy loader's "Keras cannot be imported"
+        result.update(backend=prediction["backend"], error=prediction["error"],
+                      reason="{}, so tensorflow.keras is Keras {}".format(why, libs["keras"]["version"]))
+    internal = _internal_keras(environ, libs, config)
+    if internal["status"] == "error":  # import tensorflow fails before the module is looked for
+        result.update(error=internal["error"], reason=result["reason"] +
+                      "; but import tensorflow fails first: TensorFlow's internal Keras reads {}".format(internal["path"]))
+    result["status"] = "ok" if result["error"] is None else "error"
+    if result["status"] == "error":
+        result["backend"] = None
+    return result
+
+
+def _package_dir(lib: "Dict[str, Any]") -> "Optional[str]":
+    """The folder of the package ``importlib.util.find_spec`` finds for ``lib``
+    (a shadowing file wins there, as it does for TensorFlow)."""
+    shadow = lib.get("shadow")
+    origin = shadow["path"] if shadow else lib.get("path")
+    return os.path.dirname(origin) if origin else None
 
 
 def _internal_keras(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]",
