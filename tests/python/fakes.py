@@ -32,6 +32,12 @@ def make_site(root, libraries, keras_layout="keras3"):
     if "keras" in libraries and keras_layout == "keras3":
         os.makedirs(os.path.join(root, "keras", "src", "backend"), exist_ok=True)
         open(os.path.join(root, "keras", "src", "backend", "config.py"), "w").close()
+        # the tf.keras API TensorFlow >= 2.15 finds on its module path
+        os.makedirs(os.path.join(root, "keras", "_tf_keras", "keras"), exist_ok=True)
+        open(os.path.join(root, "keras", "_tf_keras", "keras", "__init__.py"), "w").close()
+    if "tf_keras" in libraries:
+        os.makedirs(os.path.join(root, "tf_keras", "api", "_v2", "keras"), exist_ok=True)
+        open(os.path.join(root, "tf_keras", "api", "_v2", "keras", "__init__.py"), "w").close()
     return root
 
 

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"
 sys.path.insert(0, HERE)
 
 import kbackend  # noqa: E402
-from kbackend import cli, custom, discovery, importpath, interfaces, keras_json, live, report, rules, setting  # noqa: E402
+from kbackend import cli, custom, discovery, importpath, interfaces, keras_json, live, report, rules, setting, tf_keras  # noqa: E402
 from fakes import Sandbox, environ, isolated_path, make_site  # noqa: E402
 
 KERAS3 = {"keras": "3.15.1", "tensorflow": "2.21.0", "jax": "0.10.2", "jaxlib": "0.10.2", "numpy": "2.4.0"}
@@ -595,6 +595,30 @@ class Interfaces(unittest.TestCase):
             record = kbackend.backend_info(interface=legacy_facts())
         self.assertEqual((record["backend"], record["tf_keras"]["routes_to"]), ("jax", "keras"))
         self.assertIn("keras-legacy-with-keras3", codes(record))
+
+    def test_tensorflow_keras_module_falls_through_to_keras3_without_tf_keras(self):
+        # the attribute fails, the module (what legacy R keras imports) is Keras 3's
+        with installed(KERAS3, TF_USE_LEGACY_KERAS="1", KERAS_BACKEND="jax"):
+            record = kbackend.backend_info()
+            legacy = kbackend.backend_info(interface=legacy_facts())
+        route = record["tf_keras"]
+        self.assertEqual((route["status"], route["error"]), ("error", tf_keras.KERAS_CANNOT_BE_IMPORTED))
+        self.assertEqual((route["module"]["routes_to"], route["module"]["backend"]), ("keras", "jax"))
+        self.assertEqual((legacy["status"], legacy["backend"]), ("ok", "jax"))
+
+    def test_tensorflow_keras_module_prefers_tf_keras_when_asked(self):
+        with installed(dict(KERAS3, tf_keras="2.21.0"), TF_USE_LEGACY_KERAS="true"):
+            module = kbackend.backend_info()["tf_keras"]["module"]
+        with installed(dict(KERAS3, tf_keras="2.21.0"), TF_USE_LEGACY_KERAS="TRUE"):
+            unrecognised = kbackend.backend_info()["tf_keras"]["module"]
+        self.assertEqual((module["routes_to"], module["backend"]), ("tf_keras", "tensorflow"))
+        self.assertEqual(unrecognised["routes_to"], "keras")
+
+    def test_tensorflow_keras_module_without_any_keras_is_not_found(self):
+        with installed({"tensorflow": "2.21.0", "numpy": "2.4.0"}):
+            route = kbackend.backend_info()["tf_keras"]
+        self.assertEqual(route["module"]["error"], "ModuleNotFoundError: No module named 'tensorflow.keras'")
+        self.assertEqual(route["error"], tf_keras.KERAS_CANNOT_BE_IMPORTED)
 
     def test_legacy_keras_implementation_naming_a_missing_module(self):
         with installed(KERAS2_TF1, keras_layout="keras2"):
