@@ -297,6 +297,7 @@ def immutable():
         subprocess.run(["chattr", "-i", path])
 
 
+@pytest.mark.needs_root
 def test_immutable_keras_json_and_directory_stop_even_root(tmp_path, immutable):
     root = str(tmp_path)
     keras_dir = os.path.join(root, "home", ".keras")
@@ -370,6 +371,7 @@ def shared_dir():
     shutil.rmtree(base)
 
 
+@pytest.mark.needs_root
 def test_read_only_keras_json_as_unprivileged_user(shared_dir):
     base = shared_dir
     keras_dir = os.path.join(base, "keras")
@@ -388,6 +390,7 @@ def test_read_only_keras_json_as_unprivileged_user(shared_dir):
     assert hs.record_complaints(record, hs.shape(record)) == []
 
 
+@pytest.mark.needs_root
 def test_read_only_directory_as_unprivileged_user(shared_dir):
     base = shared_dir
     keras_dir = os.path.join(base, "keras")
@@ -409,6 +412,7 @@ def test_read_only_directory_as_unprivileged_user(shared_dir):
     assert os.listdir(empty) == []
 
 
+@pytest.mark.needs_root
 def test_unreadable_keras_json_as_unprivileged_user(shared_dir):
     base = shared_dir
     keras_dir = os.path.join(base, "keras")

@@ -28,6 +28,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import import_or_skip
+
+import_or_skip("hypothesis")
 from hypothesis import HealthCheck, configuration, given, seed, settings
 from hypothesis import strategies as st
 

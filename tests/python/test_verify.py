@@ -68,6 +68,7 @@ def test_verify_agrees_and_leaves_home_untouched(environment, keras_json, tmp_pa
     assert _tree_digest(str(home)) == before
 
 
+@pytest.mark.needs_module("keras", "jax")
 def test_wrong_prediction_is_reported_as_a_bug(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_BACKEND", "jax")
     record = kbackend.backend_info()

@@ -16,8 +16,11 @@ import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
-import distributed
 import pytest
+
+from conftest import import_or_skip, require_modules
+
+distributed = import_or_skip("distributed")
 
 import kbackend
 from kbackend import workers
@@ -32,6 +35,7 @@ def keras_sandbox(monkeypatch, tmp_path):
     """A throwaway Keras directory holding a keras.json that names tensorflow
     (so KERAS_BACKEND must win, and no worker needs to write the file), and
     KERAS_BACKEND restored afterwards whatever the test set it to."""
+    require_modules("keras", "jax", "torch")  # the workers import real Keras on these backends
     home = tmp_path / "keras"
     home.mkdir()
     (home / "keras.json").write_text(json.dumps({"floatx": "float32", "epsilon": 1e-07, "backend": "tensorflow",
