@@ -49,6 +49,15 @@ def _zipped_keras(farm, site):
     return archive
 
 
+def _keras2_over_new_tensorflow(farm, site):
+    """Keras 2.15 from .venv-keras2 in place of Keras 3, beside TensorFlow 2.21."""
+    keras2_site = farms.site_packages(KERAS2)
+    for entry in os.listdir(keras2_site):
+        if entry == "keras" or (entry.startswith("keras-") and entry.endswith(".dist-info")):
+            os.symlink(os.path.join(keras2_site, entry), os.path.join(farm, entry))
+    return None
+
+
 #: id -> (environment, sites in order, distributions left out, environment
 #: variables, PYTHONPATH entries ahead of the farm, what to compare, fixer)
 CASES = {
@@ -82,6 +91,8 @@ CASES = {
                                                                      "KERAS_BACKEND": "jax"}, [], "message", None),
     "tensorflow-without-keras-module": (MAIN, [MAIN], ["keras", "tf_keras"], {}, [], "message", None),
     "tensorflow-without-keras-attribute": (MAIN, [MAIN], ["keras", "tf_keras"], {}, [], "message", None),
+    # Keras 2 declares no requirement on TensorFlow: an upgrade of one alone
+    "keras2-with-newer-tensorflow": (MAIN, [MAIN], ["keras"], {}, [], "message", _keras2_over_new_tensorflow),
 }
 #: What the oracle imports, where it is not ``keras``: the attribute
 #: ``tf.keras`` or the module ``tensorflow.keras``.

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"
 sys.path.insert(0, HERE)
 
 import kbackend  # noqa: E402
-from kbackend import cli, custom, discovery, importpath, interfaces, keras_json, live, report, rules, setting, tf_keras  # noqa: E402
+from kbackend import cli, custom, deps, discovery, importpath, interfaces, keras_json, live, report, rules, setting, tf_keras  # noqa: E402
 from fakes import Sandbox, environ, isolated_path, make_site  # noqa: E402
 
 KERAS3 = {"keras": "3.15.1", "tensorflow": "2.21.0", "jax": "0.10.2", "jaxlib": "0.10.2", "numpy": "2.4.0"}
@@ -619,6 +619,20 @@ class Interfaces(unittest.TestCase):
             route = kbackend.backend_info()["tf_keras"]
         self.assertEqual(route["module"]["error"], "ModuleNotFoundError: No module named 'tensorflow.keras'")
         self.assertEqual(route["error"], tf_keras.KERAS_CANNOT_BE_IMPORTED)
+
+    def test_keras2_beside_another_tensorflow(self):
+        # Keras 2 declares no requirement on TensorFlow; the minor versions must match
+        with installed({"keras": "2.15.0", "tensorflow": "2.21.0", "numpy": "2.4.0"}, keras_layout="keras2"):
+            newer = kbackend.backend_info()
+        with installed({"keras": "2.15.0", "tensorflow": "2.14.1", "numpy": "1.26.0"}, keras_layout="keras2"):
+            older = kbackend.backend_info()
+        with installed({"keras": "2.15.0", "tensorflow": "2.15.1", "numpy": "1.26.0"}, keras_layout="keras2"):
+            paired = kbackend.backend_info()
+        self.assertEqual((newer["status"], newer["error"]), ("error", deps.KERAS2_ON_NEWER_TENSORFLOW))
+        self.assertIn("keras-tensorflow-mismatch", codes(newer))
+        self.assertEqual(older["status"], "ok")
+        self.assertIn("keras-tensorflow-mismatch", codes(older))
+        self.assertNotIn("keras-tensorflow-mismatch", codes(paired))
 
     def test_legacy_keras_implementation_naming_a_missing_module(self):
         with installed(KERAS2_TF1, keras_layout="keras2"):

@@ -158,6 +158,11 @@ IMPORTED_AT_ONCE = {
     "keras3": ("numpy", "absl_py", "ml_dtypes", "rich"),
     "keras2-multibackend": ("numpy", "six", "keras_applications", "keras_preprocessing", "scipy"),
 }
+#: What TensorFlow-only Keras 2 (2.6-2.15) meets under TensorFlow 2.16 and
+#: later: it registers itself through a private TensorFlow API that 2.16
+#: removed (measured: Keras 2.15.0 with TensorFlow 2.21.0).
+KERAS2_ON_NEWER_TENSORFLOW = ("AttributeError: module 'tensorflow._api.v2.compat.v2.__internal__' has no "
+                              "attribute 'register_load_context_function'")
 #: jax's own message when jaxlib is missing (jax 0.4 and later).
 JAXLIB_MISSING = ("ModuleNotFoundError: jax requires jaxlib to be installed. See "
                   "https://github.com/jax-ml/jax#installation for installation instructions.")
@@ -197,6 +202,10 @@ def check(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", needed: "
         if item["installed"] is None and item["name"] in order:
             fatal.append("ModuleNotFoundError: No module named {!r}".format(item["module"]))
         problems.append(_requirementproblem("keras", item, python))
+    pair = _tensorflow_pair(libs, flavour, python)
+    if pair is not None:
+        fatal.extend(pair[0])
+        problems.append(pair[1])
     jax = libs.get("jax", {})
     if jax.get("version") and jax["version"] != "unknown":
         # whether or not the backend uses JAX, what is wrong with it is said;
@@ -211,6 +220,31 @@ def check(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", needed: "
             if item["name"] != "jaxlib" or item["installed"] is not None:
                 problems.append(_requirementproblem("jax", item, python))
     return {"error": fatal[0] if fatal else None, "problems": problems}
+
+
+def _tensorflow_pair(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", python: str
+                     ) -> "Optional[Tuple[List[str], Dict[str, str]]]":
+    """TensorFlow-only Keras 2.6-2.15 is released with the TensorFlow of the
+    same minor version and declares no requirement on it, so pip never says
+    when the two drift apart.  Returns (the failure, if known; the problem)."""
+    keras = discovery.version_tuple(libs["keras"]["version"])[:2]
+    tensorflow = discovery.version_tuple(libs.get("tensorflow", {}).get("version"))[:2]
+    if flavour != "keras2-tensorflow" or len(keras) < 2 or len(tensorflow) < 2 or keras < (2, 6) \
+            or keras == tensorflow:
+        return None
+    wanted = "{}.{}".format(*keras)
+    if tensorflow >= (2, 16):
+        fix = ("{0} -m pip install \"keras>=3\" (TensorFlow {1} goes with Keras 3), or {0} -m pip install "
+               "\"tensorflow=={2}.*\" to keep Keras {2}").format(python, libs["tensorflow"]["version"], wanted)
+        fatal = [KERAS2_ON_NEWER_TENSORFLOW]
+    else:
+        fix = "{} -m pip install \"keras=={}.{}.*\"".format(python, *tensorflow)
+        fatal = []
+    return fatal, problem(
+        "keras-tensorflow-mismatch",
+        "Keras {} is made for TensorFlow {}, but TensorFlow {} is installed.".format(
+            libs["keras"]["version"], wanted, libs["tensorflow"]["version"]),
+        fix)
 
 
 def _first_installed(name: str, locate: "Callable[[str], Optional[Tuple[Optional[str], str]]]"
