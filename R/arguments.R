@@ -42,12 +42,15 @@ check_interface_arg <- function(interface, call = rlang::caller_env()) {
   if (is.null(interface)) {
     return(invisible(interface))
   }
-  if (!is.character(interface) || length(interface) != 1 || is.na(interface) ||
-      !interface %in% interface_names) {
+  is_string <- is.character(interface) && length(interface) == 1 && !is.na(interface)
+  if (!is_string || !interface %in% interface_names) {
     abort_bad_argument(
       "{.arg interface} must be NULL or one of {.val {interface_names}}.",
-      sprintf("it is %s", if (is.character(interface) && length(interface) == 1 && !is.na(interface))
-        encodeString(interface, quote = "\"") else describe_value(interface)),
+      sprintf("it is %s", if (is_string) {
+        encodeString(interface, quote = "\"")
+      } else {
+        describe_value(interface)
+      }),
       arg = "interface", call = call
     )
   }

@@ -271,7 +271,9 @@ print.kbackend_survey <- function(x, ...) {
 
 #' @rdname kbackend_survey
 #' @export
-as.data.frame.kbackend_survey <- function(x, row.names = NULL, optional = FALSE, ...) {
+as.data.frame.kbackend_survey <- function(x, row.names = NULL, # nolint: object_name_linter.
+                                          optional = FALSE, ...) {
+  # (row.names: as the generic names it, hence the nolint above)
   x$workers
 }
 
@@ -296,7 +298,7 @@ as.data.frame.kbackend_survey <- function(x, row.names = NULL, optional = FALSE,
 #'   parallel::stopCluster(cl)
 #' }
 #' @exportS3Method knitr::knit_print
-knit_print.kbackend_survey <- function(x, ...) {
+knit_print.kbackend_survey <- function(x, ...) { # nolint: object_name_linter. A knitr S3 method.
   knitr::asis_output(paste(survey_markdown_lines(x), collapse = "\n"))
 }
 

@@ -92,21 +92,7 @@ format.kbackend_info <- function(x, ...) {
     lines <- c(lines, bullet("tf.keras", tf_keras))
   }
 
-  inst <- as.data.frame(x)
-  if (nrow(inst)) {
-    have <- inst[inst$installed, , drop = FALSE]
-    lines <- c(lines, bullet("Installed", if (nrow(have)) {
-      paste0(have$package, " ", have$version, collapse = ", ")
-    } else {
-      "none of the packages kbackend looks for"
-    }))
-    missing <- inst$package[!inst$installed]
-    if (length(missing)) {
-      lines <- c(lines, indent(cli::col_grey(paste0(
-        "not installed: ", paste(missing, collapse = ", ")
-      ))))
-    }
-  }
+  lines <- c(lines, format_installed(x, bullet, indent))
 
   vars <- x$variables
   if (length(vars)) {
@@ -116,17 +102,42 @@ format.kbackend_info <- function(x, ...) {
 
   lines <- c(lines, format_verify(x$verify, x, bullet, indent))
 
-  problems <- x$problems
-  if (is.data.frame(problems) && nrow(problems)) {
-    lines <- c(lines, cli::style_bold(sprintf("Problems (%d):", nrow(problems))))
-    for (i in seq_len(nrow(problems))) {
-      lines <- c(lines, paste0(cli::col_red(cli::symbol$cross), " ", problems$message[[i]]))
-      if (!is.na(problems$fix[[i]])) {
-        lines <- c(lines, indent(paste0(cli::symbol$arrow_right, " ", problems$fix[[i]])))
-      }
-    }
+  c(lines, format_problems(x$problems, indent))
+}
+
+# The Installed block of format(): the packages found, then those missing.
+format_installed <- function(x, bullet, indent) {
+  inst <- as.data.frame(x)
+  if (!nrow(inst)) {
+    return(character())
+  }
+  have <- inst[inst$installed, , drop = FALSE]
+  lines <- bullet("Installed", if (nrow(have)) {
+    paste0(have$package, " ", have$version, collapse = ", ")
   } else {
-    lines <- c(lines, paste0(cli::col_green(cli::symbol$tick), " No problems found."))
+    "none of the packages kbackend looks for"
+  })
+  missing <- inst$package[!inst$installed]
+  if (length(missing)) {
+    lines <- c(lines, indent(cli::col_grey(paste0(
+      "not installed: ", paste(missing, collapse = ", ")
+    ))))
+  }
+  lines
+}
+
+# The closing block of format(): each problem with its fix, or that there is
+# none.
+format_problems <- function(problems, indent) {
+  if (!is.data.frame(problems) || !nrow(problems)) {
+    return(paste0(cli::col_green(cli::symbol$tick), " No problems found."))
+  }
+  lines <- cli::style_bold(sprintf("Problems (%d):", nrow(problems)))
+  for (i in seq_len(nrow(problems))) {
+    lines <- c(lines, paste0(cli::col_red(cli::symbol$cross), " ", problems$message[[i]]))
+    if (!is.na(problems$fix[[i]])) {
+      lines <- c(lines, indent(paste0(cli::symbol$arrow_right, " ", problems$fix[[i]])))
+    }
   }
   lines
 }
@@ -173,7 +184,11 @@ format_verify <- function(v, x, bullet, indent) {
     )))
   }
   if (!is.null(v$devices) || !is.null(v$devices_error)) {
-    devices <- if (length(v$devices)) paste(v$devices, collapse = ", ") else v$devices_error %||% "none"
+    devices <- if (length(v$devices)) {
+      paste(v$devices, collapse = ", ")
+    } else {
+      v$devices_error %||% "none"
+    }
     lines <- c(lines, indent(paste0("Devices: ", devices)))
   }
   tail_err <- v$stderr_tail
@@ -192,7 +207,9 @@ print.kbackend_info <- function(x, ...) {
 
 #' @rdname kbackend_info
 #' @export
-as.data.frame.kbackend_info <- function(x, row.names = NULL, optional = FALSE, ...) {
+as.data.frame.kbackend_info <- function(x, row.names = NULL, # nolint: object_name_linter.
+                                        optional = FALSE, ...) {
+  # (row.names: as the generic names it, hence the nolint above)
   installed <- x$installed %||% list()
   packages <- names(installed) %||% character()
   versions <- vapply(installed, function(v) {

@@ -84,13 +84,15 @@ interface_facts <- function(iface, python_started) {
 
 # R variables the interfaces read at load or first use (the same list as
 # R_VARIABLES in python/kbackend/interfaces.py).
-interface_r_variables <- c("KERAS_BACKEND", "KERAS_HOME", "KERAS_IMPLEMENTATION", "TF_CPP_MIN_LOG_LEVEL")
+interface_r_variables <- c(
+  "KERAS_BACKEND", "KERAS_HOME", "KERAS_IMPLEMENTATION", "TF_CPP_MIN_LOG_LEVEL"
+)
 
 keras3_cache_dir <- function() {
   if (!exists("R_user_dir", envir = asNamespace("tools"))) {
     return(NULL) # R < 4.0, where keras3 does not install
   }
-  normalizePath(tools::R_user_dir("keras3", "cache"), mustWork = FALSE)
+  normalizePath(tools::R_user_dir("keras3", "cache"), winslash = "/", mustWork = FALSE)
 }
 
 # What the interface's load (and that of the R tensorflow package it
@@ -175,7 +177,11 @@ interface_problems <- function(iface, python_env) {
   if (length(python_env)) {
     current <- Sys.getenv("RETICULATE_PYTHON", unset = NA)
     if (!identical(unname(python_env[["RETICULATE_PYTHON"]]), current)) {
-      from <- if (!is.na(Sys.getenv("KERAS_PYTHON", unset = NA))) "KERAS_PYTHON" else "TENSORFLOW_PYTHON"
+      from <- if (!is.na(Sys.getenv("KERAS_PYTHON", unset = NA))) {
+        "KERAS_PYTHON"
+      } else {
+        "TENSORFLOW_PYTHON"
+      }
       problems[[length(problems) + 1]] <- list(
         code = "keras-python-overrides",
         message = sprintf(

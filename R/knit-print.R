@@ -20,7 +20,7 @@
 #'   cat(knitr::knit_print(info))
 #' }
 #' @exportS3Method knitr::knit_print
-knit_print.kbackend_info <- function(x, ...) {
+knit_print.kbackend_info <- function(x, ...) { # nolint: object_name_linter. A knitr S3 method.
   knitr::asis_output(paste(markdown_lines(x), collapse = "\n"))
 }
 

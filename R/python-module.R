@@ -71,7 +71,7 @@ cli_timeout <- function() {
 }
 
 python_subprocess_env <- function(python) {
-  paths <- unique(c(python, normalizePath(python, mustWork = FALSE)))
+  paths <- unique(c(python, normalizePath(python, winslash = "/", mustWork = FALSE)))
   env <- c(PATH = prepend_path(dirname(paths), Sys.getenv("PATH")))
   if (identical(Sys.info()[["sysname"]], "Linux")) {
     libs <- file.path(dirname(dirname(paths)), "lib")
@@ -104,7 +104,10 @@ parse_cli_json <- function(result, python, expected_status,
         if (is.null(internal)) {
           "Running the bundled kbackend module with {.path {python}} failed."
         } else {
-          "The bundled kbackend module failed in {.path {python}} (a kbackend bug: please report it)."
+          paste(
+            "The bundled kbackend module failed in {.path {python}}",
+            "(a kbackend bug: please report it)."
+          )
         },
         x = if (is.null(internal)) "Exit status {result$status}." else cli_escape(internal$error),
         if (length(tail_err)) stats::setNames(tail_err, rep(" ", length(tail_err)))
@@ -125,7 +128,8 @@ internal_error <- function(result) {
     return(NULL)
   }
   answer <- tryCatch(parse_json_answer(result$stdout), error = function(e) NULL)
-  if (is.list(answer) && isTRUE(answer$internal_error) && is.character(answer$error)) answer else NULL
+  is_report <- is.list(answer) && isTRUE(answer$internal_error) && is.character(answer$error)
+  if (is_report) answer else NULL
 }
 
 parse_json_answer <- function(json) {

@@ -75,7 +75,11 @@ interface_text <- function(interface) {
   if (is.null(interface) || is.null(interface$name)) {
     return(NULL)
   }
-  version <- if (is.null(interface$version) || is.na(interface$version)) "" else paste0(" ", interface$version)
+  version <- if (is.null(interface$version) || is.na(interface$version)) {
+    ""
+  } else {
+    paste0(" ", interface$version)
+  }
   state <- if (isTRUE(interface$loaded)) {
     "loaded"
   } else if (identical(interface$name, "reticulate")) {

@@ -128,12 +128,12 @@ worker_error_class <- function(classes) {
 
 abort_workers_refused <- function(refusals, backend, n_workers, restored = NULL,
                                   call = rlang::caller_env()) {
-  n_refused <- nrow(refusals)
+  n_refused <- nrow(refusals) # nolint: object_usage_linter. Used by the cli message.
   lines <- sprintf(
     "Worker %d (pid %s on %s): %s",
     refusals$worker, refusals$pid, refusals$host, one_line(refusals$message)
   )
-  outcome <- if (is.null(restored)) {
+  outcome <- if (is.null(restored)) { # nolint: object_usage_linter. Used by the cli message.
     "nothing was changed on any worker."
   } else {
     "nothing was changed: the workers already changed were set back."
