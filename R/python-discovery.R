@@ -138,10 +138,7 @@ discovery_would_install <- function(version = utils::packageVersion("reticulate"
     return(NULL)
   }
   miniconda <- reticulate::miniconda_path()
-  conda_exe <- file.path(
-    miniconda,
-    if (.Platform$OS.type == "windows") "condabin/conda.bat" else "bin/conda"
-  )
+  conda_exe <- miniconda_conda(miniconda)
   envpath <- Sys.getenv(
     "RETICULATE_MINICONDA_PYTHON_ENVPATH",
     unset = file.path(miniconda, "envs", "r-reticulate")
@@ -169,6 +166,16 @@ discovery_would_install <- function(version = utils::packageVersion("reticulate"
     }
   }
   NULL
+}
+
+# The conda executable of a Miniconda installation, in the layout of the
+# platform: condabin\conda.bat on Windows, bin/conda elsewhere.
+miniconda_conda <- function(miniconda, windows = .Platform$OS.type == "windows") {
+  if (windows) {
+    file.path(miniconda, "condabin", "conda.bat")
+  } else {
+    file.path(miniconda, "bin", "conda")
+  }
 }
 
 # reticulate >= 1.41 falls back to a uv-managed environment (py_require())
