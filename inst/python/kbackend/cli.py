@@ -41,6 +41,7 @@ examples:
 def _parser() -> "argparse.ArgumentParser":
     with _stdlib.first():
         import argparse
+
         # argparse imports these on first use, after the guard would be gone:
         # gettext's translation lookup (locale) and the help layout (shutil)
         import gettext  # noqa: F401
