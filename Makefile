@@ -1,5 +1,6 @@
 # kbackend: two commands do everything on a fresh machine.
 #   make demo   set up, then print the backend report from Python and from R
+#   make docs   set up, then build the pkgdown site into docs/
 #   make test   set up, then run every test (unit on CPython 3.6-3.13,
 #               differential against real Keras, R testthat, R CMD check)
 # Set-up is idempotent: a second run only checks stamps.
@@ -9,7 +10,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 RLIB := $(CURDIR)/.rlib
 
-.PHONY: setup setup-python setup-r install-r demo test test-unit test-python test-r bench
+.PHONY: setup setup-python setup-r install-r demo docs test test-unit test-python test-r bench
 
 setup: setup-python setup-r
 
@@ -29,6 +30,11 @@ demo: setup install-r
 	@echo
 	@echo "== R: kbackend::backend_info() =="
 	@RETICULATE_PYTHON=$(CURDIR)/$(PY) R_LIBS=$(RLIB) Rscript -e 'print(kbackend::backend_info())'
+
+# The pkgdown site, built offline into docs/ (not committed); the vignette and
+# the report article run with the .venv Python. tools/check-docs.sh checks it.
+docs: setup
+	tools/check-docs.sh --dest docs
 
 test: setup
 	tools/run-tests.sh

@@ -11,6 +11,9 @@ packages=(
   r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown
   # backend_survey() of a future plan; the worker tests' clusters
   r-cran-future r-cran-parallelly
+  # the pkgdown site (tools/check-docs.sh); lintr, and pkgload to load the
+  # package for it (tools/lint-r.sh)
+  r-cran-pkgdown r-cran-lintr r-cran-pkgload
   pandoc
   # what `R CMD check --as-cran` calls: qpdf (PDF size checks), tidy (HTML
   # validation of the Rd pages), file/texinfo are in base Debian already.
