@@ -94,7 +94,7 @@ fi
 log "R CMD build"
 STAGE=$WORK/src/kbackend
 mkdir -p "$STAGE"
-for item in DESCRIPTION NAMESPACE LICENSE LICENSE.md README.md .Rbuildignore R man inst tests vignettes; do
+for item in DESCRIPTION NAMESPACE LICENSE LICENSE.md README.md NEWS.md .Rbuildignore R man inst tests vignettes; do
   if [ -e "$ROOT/$item" ]; then cp -RL "$ROOT/$item" "$STAGE/"; fi
 done
 rm -rf "$STAGE/tests/python" "$STAGE/tests/testthat/_snaps"
