@@ -13,7 +13,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 HERE = os.path.join(ROOT, "tests", "python")
@@ -59,7 +58,7 @@ def _pytest(args, cwd, strict, lab_root):
         env["KBACKEND_STRICT_TESTS"] = "true"
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "conftest",
                            "-q", "-rfEs", "--rootdir", cwd] + args, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=120)
+                          stderr=subprocess.STDOUT, text=True, timeout=120)
     return done.returncode, done.stdout
 
 
