@@ -9,7 +9,7 @@ TOOLS=$ROOT/.venv-tools/bin
 [ -x "$TOOLS/python" ] || { echo "lint: $TOOLS missing; run tools/setup-python.sh tools" >&2; exit 1; }
 status=0
 # from python/, so both find their settings in python/pyproject.toml
-(cd "$ROOT/python" && "$TOOLS/ruff" check --no-cache kbackend) || status=1
+(cd "$ROOT/python" && "$TOOLS/ruff" check --no-cache kbackend kbackend_build.py) || status=1
 (cd "$ROOT/python" && "$TOOLS/mypy" --no-incremental --cache-dir=/dev/null) || status=1
 "$ROOT/tools/lint-r.sh" || status=1
 [ "$status" = 0 ] && echo "lint: ruff, mypy and lintr found nothing"
