@@ -112,14 +112,16 @@ test_python_probe <- function() {
     )
   } else {
     probe$python <- unname(named[[1]])
-    facts <- suppressWarnings(tryCatch(
+    # with the interpreter's own libpython first, as kbackend runs it: R's
+    # LD_LIBRARY_PATH may hold the system's, with other site folders
+    facts <- withr::with_envvar(python_subprocess_env(probe$python), suppressWarnings(tryCatch(
       system2(probe$python, c("-c", shQuote(paste(
         "import sys, importlib.util;",
         "print(sys.version_info >= (3, 6));",
         "print(importlib.util.find_spec('numpy') is not None)"
       ))), stdout = TRUE, stderr = FALSE),
       error = function(e) character()
-    ))
+    )))
     if (!identical(facts[1], "True")) {
       probe$missing <- sprintf(
         "needs a Python 3.6 or later: %s names %s, which does not run as one; set KBACKEND_TEST_PYTHON to a python executable that does",
