@@ -2,7 +2,9 @@
 #   make demo   set up, then print the backend report from Python and from R
 #   make docs   set up, then build the pkgdown site into docs/
 #   make test   set up, then run every test (unit on CPython 3.6-3.13,
-#               differential against real Keras, R testthat, R CMD check)
+#               differential against real Keras, packaging, R CMD check in
+#               the lab and bare, lint, the pkgdown build)
+#   make lint   ruff and mypy (python/pyproject.toml), lintr (.lintr)
 # Set-up is idempotent: a second run only checks stamps.
 
 SHELL := /bin/bash
@@ -10,7 +12,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 RLIB := $(CURDIR)/.rlib
 
-.PHONY: setup setup-python setup-r install-r demo docs test test-unit test-python test-r bench
+.PHONY: setup setup-python setup-r install-r demo docs lint test test-unit test-python test-r bench
 
 setup: setup-python setup-r
 
@@ -35,6 +37,9 @@ demo: setup install-r
 # the report article run with the .venv Python. tools/check-docs.sh checks it.
 docs: setup
 	tools/check-docs.sh --dest docs
+
+lint: setup
+	tools/lint.sh
 
 test: setup
 	tools/run-tests.sh
