@@ -125,7 +125,7 @@ mkdir -p "$STAGE"
 for item in DESCRIPTION NAMESPACE LICENSE LICENSE.md README.md NEWS.md .Rbuildignore R man inst tests vignettes; do
   if [ -e "$ROOT/$item" ]; then cp -RL "$ROOT/$item" "$STAGE/"; fi
 done
-rm -rf "$STAGE/tests/python" "$STAGE/tests/testthat/_snaps"
+rm -rf "$STAGE/tests/python" "$STAGE/tests/testthat/_snaps" "$STAGE/tests/testthat/testthat-problems.rds"
 find "$STAGE" \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +
 # The environment the vignette runs in, for R CMD build.
 mkdir -p "$WORK/home" "$WORK/tmp"
