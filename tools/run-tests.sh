@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Run every test suite and print one closing tally.
-#   tools/run-tests.sh [unit|python|r]...   (no argument: all)
+#   tools/run-tests.sh [unit|lint|python|r|docs]...   (no argument: all)
 # unit:   the stdlib unittest suite on every pyenv CPython 3.6-3.13
+# lint:   ruff, mypy and lintr with zero findings (tools/lint.sh); one check
 # python: pytest in .venv -- unit, differential (real Keras in five
 #         environments), in-process and isolation tests
 # r:      R CMD check --as-cran of the tarball: in the lab, running every
 #         testthat test, and in two bare configurations, where tests skip
 #         with their reasons listed (tools/test-r.sh)
+# docs:   the pkgdown site builds offline without a warning
+#         (tools/check-docs.sh); one check
 # Any failure, and any skipped test, fails the run: KBACKEND_STRICT_TESTS=true
 # (exported for every suite) makes the test helpers of R and Python turn a
 # missing requirement into a failure instead of a skip.
@@ -17,7 +20,7 @@ PYENV_ROOT="${PYENV_ROOT:-/root/.pyenv}"
 PYTHONS=(3.6.15 3.7.16 3.8.18 3.9.18 3.10.13 3.11.7 3.12.1 3.13.0)
 export KBACKEND_STRICT_TESTS=true
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit python r)
+[ ${#suites[@]} -gt 0 ] || suites=(unit lint python r docs)
 passed=0
 failed=0
 log="$(mktemp)"
@@ -81,9 +84,19 @@ run_r() {
   run_tallied 'testthat: [0-9]+ passed' '[0-9]+ failed, [0-9]+ skipped' last tools/test-r.sh
 }
 
+# run_check NAME COMMAND...: a check with no tests of its own counts once.
+run_check() {
+  local name=$1
+  shift
+  echo "== $name"
+  if "$@"; then count 1 0; else echo "$name failed" >&2; count 0 1; fi
+}
+
 for suite in "${suites[@]}"; do
   case "$suite" in
     unit) run_unit ;;
+    lint) run_check "lint: ruff, mypy, lintr" tools/lint.sh ;;
+    docs) run_check "docs: pkgdown site" tools/check-docs.sh ;;
     python) run_python ;;
     r) run_r ;;
     *) echo "unknown suite: $suite" >&2; exit 2 ;;
