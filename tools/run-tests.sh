@@ -74,9 +74,20 @@ run_tallied() {
 }
 
 run_python() {
-  echo "== pytest in .venv (unit, differential, isolation)"
-  run_tallied '[0-9]+ passed' '[0-9]+ (failed|error|errors)' sum \
-    env HOME="$(mktemp -d)" .venv/bin/python -m pytest -p no:cacheprovider -n 2 -q -rfEs tests/python
+  echo "== pytest in .venv (unit, differential, packaging, hardening, workers)"
+  local status summary p f
+  set +e
+  env HOME="$(mktemp -d)" .venv/bin/python -m pytest -p no:cacheprovider -n 2 -q -rfEs tests/python 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  set -e
+  # only pytest's closing line ("1 failed, 653 passed in 750.44s"): a failing
+  # test's own output may quote other summaries
+  summary=$(grep -E '^(=+ )?[0-9]+ [a-z]+.* in [0-9.]+s' "$log" | tail -n 1 || true)
+  printf '%s\n' "$summary" >"$log"
+  p=$(tally '[0-9]+ passed' last)
+  f=$(tally '[0-9]+ (failed|error|errors)' sum)
+  [ "$status" -eq 0 ] || [ "$f" -gt 0 ] || f=1
+  count "$p" "$f"
 }
 
 run_r() {
