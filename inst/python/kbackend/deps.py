@@ -168,7 +168,6 @@ JAXLIB_MISSING = ("ModuleNotFoundError: jax requires jaxlib to be installed. See
                   "https://github.com/jax-ml/jax#installation for installation instructions.")
 
 
-
 def check(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", needed: "List[str]",
           python: str) -> "Dict[str, Any]":
     """What is missing, mismatched or built for another Python among what

@@ -118,7 +118,6 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
     config = keras_json.read_config(path)
     would_be = predict(flavour, keras_version, environ, config, libs)
     route = tf_keras.route(environ, libs, keras, would_be, config)
-    route["module"] = tf_keras.module_route(environ, libs, would_be, route, config)
     if module == "keras" or facts is None:  # only an interface imports another module
         target = "keras"
     elif module in interfaces.TF_KERAS_MODULES:
@@ -184,10 +183,7 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
         "problems": [],
         "verify": None,
     }  # type: Dict[str, Any]
-    if state["locked"]:
-        route = tf_keras.route(environ, libs, keras, outcome, config)
-        route["module"] = tf_keras.module_route(environ, libs, outcome, route, config)
-    record["tf_keras"] = route
+    record["tf_keras"] = tf_keras.route(environ, libs, keras, outcome, config) if state["locked"] else route
     record["problems"] = problems.collect(record, environ, would_be)
     if state["failed_import"]:
         record["problems"][:0] = [problems.problem(

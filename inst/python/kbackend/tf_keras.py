@@ -26,9 +26,24 @@ KERAS_CANNOT_BE_IMPORTED = "ImportError: Keras cannot be imported. Check that it
 
 
 def route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]",
-                    keras: "Dict[str, Any]", prediction: "Dict[str, Any]",
-                    config: "Dict[str, Any]") -> "Dict[str, Any]":
-    """What ``tf.keras`` resolves to on first attribute access, and why.
+          keras: "Dict[str, Any]", prediction: "Dict[str, Any]",
+          config: "Dict[str, Any]") -> "Dict[str, Any]":
+    """What ``tf.keras`` resolves to on first attribute access, and why; its
+    ``module`` is what ``import tensorflow.keras`` gives (:func:`_module_route`).
+
+    Both first run ``import tensorflow``, whose internal Keras reads
+    keras.json: that is judged once, for both.
+    """
+    internal = _internal_keras(environ, libs, config) if libs["tensorflow"]["version"] is not None else None
+    attribute = _attribute_route(environ, libs, keras, prediction, internal)
+    attribute["module"] = _module_route(environ, libs, prediction, attribute, internal)
+    return attribute
+
+
+def _attribute_route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]",
+                     keras: "Dict[str, Any]", prediction: "Dict[str, Any]",
+                     internal: "Optional[Dict[str, Any]]") -> "Dict[str, Any]":
+    """What the attribute ``tf.keras`` resolves to on first access, and why.
 
     ``import tensorflow`` itself already matters: TensorFlow's internal copy of
     Keras 2 reads keras.json (asserts, no /tmp fallback) and, from 2.15, the
@@ -43,7 +58,6 @@ def route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]"
         route.update(error="ModuleNotFoundError: No module named 'tensorflow'", reason="TensorFlow is not installed")
         return route
     parsed = discovery.version_tuple(tf_version) or (2, 99)
-    internal = _internal_keras(environ, libs, config)
     legacy_value = environ.get("TF_USE_LEGACY_KERAS")
     if parsed < (2, 6) or (parsed < (2, 15) and keras["version"] is None):
         # The bundled Keras's version depends on TF2 behaviour at run time
@@ -68,9 +82,7 @@ def route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]"
             error = KERAS_CANNOT_BE_IMPORTED
         route.update(routes_to="keras", version=keras["version"], backend=prediction["backend"], error=error,
                      reason=why + ", so tf.keras is the installed Keras {}".format(keras["version"]))
-    if internal["status"] == "error":
-        route.update(error=internal["error"], reason=route["reason"] +
-                     "; but import tensorflow fails first: TensorFlow's internal Keras reads {}".format(internal["path"]))
+    _fails_first(route, internal)
     route["status"] = "ok" if route["error"] is None else "error"
     if route["routes_to"] == "tf_keras" and route["status"] == "ok":
         # tf_keras reads the same file with the same checks as TF's internal copy.
@@ -78,9 +90,9 @@ def route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]"
     return route
 
 
-def module_route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]",
-                 prediction: "Dict[str, Any]", attribute: "Dict[str, Any]",
-                 config: "Dict[str, Any]") -> "Dict[str, Any]":
+def _module_route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[str]]]",
+                  prediction: "Dict[str, Any]", attribute: "Dict[str, Any]",
+                  internal: "Optional[Dict[str, Any]]") -> "Dict[str, Any]":
     """What ``import tensorflow.keras`` / ``from tensorflow.keras import ...`` gives.
 
     From TensorFlow 2.15, ``import tensorflow`` puts two folders in front of
@@ -127,14 +139,19 @@ def module_route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional[
         # apply, unwrapped by the lazy loader's "Keras cannot be imported"
         result.update(backend=prediction["backend"], error=prediction["error"],
                       reason="{}, so tensorflow.keras is Keras {}".format(why, libs["keras"]["version"]))
-    internal = _internal_keras(environ, libs, config)
-    if internal["status"] == "error":  # import tensorflow fails before the module is looked for
-        result.update(error=internal["error"], reason=result["reason"] +
-                      "; but import tensorflow fails first: TensorFlow's internal Keras reads {}".format(internal["path"]))
+    _fails_first(result, internal)
     result["status"] = "ok" if result["error"] is None else "error"
     if result["status"] == "error":
         result["backend"] = None
     return result
+
+
+def _fails_first(result: "Dict[str, Any]", internal: "Optional[Dict[str, Any]]") -> None:
+    """``import tensorflow`` fails before anything Keras is looked for when its
+    internal Keras rejects keras.json: that error replaces ``result``'s."""
+    if internal is not None and internal["status"] == "error":
+        result.update(error=internal["error"], reason=result["reason"] +
+                      "; but import tensorflow fails first: TensorFlow's internal Keras reads {}".format(internal["path"]))
 
 
 def _package_dir(lib: "Dict[str, Any]") -> "Optional[str]":
