@@ -14,7 +14,10 @@ test_that("miniconda_conda() knows the Windows and the Unix layout", {
 })
 
 test_that("keras3_cache_dir() is absolute, with / separators", {
-  skip_if_not(exists("R_user_dir", envir = asNamespace("tools")))
+  skip_unless(
+    exists("R_user_dir", envir = asNamespace("tools")),
+    "needs R >= 4.0 (tools::R_user_dir, which keras3 uses for its cache)"
+  )
   cache <- withr::local_tempdir()
   keras3 <- file.path(cache, "R", "keras3")
   dir.create(keras3, recursive = TRUE)
