@@ -47,7 +47,8 @@ run_unit() {
     py="$PYENV_ROOT/versions/$version/bin/python"
     [ -x "$py" ] || { echo "missing interpreter $py" >&2; count 0 1; continue; }
     echo "== unit tests on CPython $version"
-    if (cd tests/python && HOME="$(mktemp -d)" "$py" -m unittest test_unit) >"$log" 2>&1; then
+    # every stdlib unit module: test_unit.py and the per-topic test_unit_*.py
+    if (cd tests/python && HOME="$(mktemp -d)" "$py" -m unittest discover -s . -p 'test_unit*.py') >"$log" 2>&1; then
       n=$(sed -n 's/^Ran \([0-9]*\) tests.*/\1/p' "$log")
       grep -q "skipped" "$log" && { cat "$log"; echo "skipped tests on $version" >&2; count 0 1; continue; }
       echo "   $n passed"; count "$n" 0
@@ -74,18 +75,19 @@ run_tallied() {
 }
 
 run_python() {
-  echo "== pytest in .venv (unit, differential, packaging, hardening, workers)"
-  local status summary p f
+  echo "== pytest in .venv (unit, differential, generated, packaging, hardening, workers)"
+  local status xml counts
+  xml="$(mktemp --suffix=.xml)"
   set +e
-  env HOME="$(mktemp -d)" .venv/bin/python -m pytest -p no:cacheprovider -n 2 -q -rfEs tests/python 2>&1 | tee "$log"
+  env HOME="$(mktemp -d)" .venv/bin/python -m pytest -p no:cacheprovider -n 2 -q -rfEs \
+    --junitxml="$xml" tests/python 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
   set -e
-  # only pytest's closing line ("1 failed, 653 passed in 750.44s"): a failing
+  # counted from pytest's JUnit XML, not from its console lines: a failing
   # test's own output may quote other summaries
-  summary=$(grep -E '^(=+ )?[0-9]+ [a-z]+.* in [0-9.]+s' "$log" | tail -n 1 || true)
-  printf '%s\n' "$summary" >"$log"
-  p=$(tally '[0-9]+ passed' last)
-  f=$(tally '[0-9]+ (failed|error|errors)' sum)
+  counts=$(.venv/bin/python tools/junit-tally.py "$xml" || echo "0 1")
+  rm -f "$xml"
+  read -r p f <<<"$counts"
   [ "$status" -eq 0 ] || [ "$f" -gt 0 ] || f=1
   count "$p" "$f"
 }
