@@ -4,8 +4,9 @@
 entry of ``sys.path`` that holds a module of that name wins.  A user's
 ``keras.py``, ``jax.py`` or ``random.py`` in the working directory (or on
 ``PYTHONPATH``) therefore replaces the real module, and Keras fails in ways
-that look unrelated.  This module models the search path a plain ``python``
-started here would have, resolves names on it the way the path finder does
+that look unrelated.  This module models the search path of the interpreter
+that answers, with its own flags (``-E``, ``-I``, ``-s``, ``-P`` ...), resolves
+names on it the way the path finder does
 (builtin and frozen modules first, then each entry in order, namespace
 portions only when nothing else is found), and reports the files that
 shadow a real installation.
