@@ -101,19 +101,20 @@ class Env:
                  and name not in env]
         return {"set": env, "unset": unset, "cwd": self.work}
 
-    def compare(self, flags=(), values=None, compare="message"):
-        """kbackend and real Keras, both started with ``flags``; returns both answers."""
+    def compare(self, flags=(), values=None, compare="message", mode="keras"):
+        """kbackend and real Keras (``mode``: what the oracle imports), both
+        started with ``flags``; returns both answers."""
         overlay = self.overlay(values=values)
         done = run(self.python, list(flags) + ["-c", BOOTSTRAP], overlay, 120)
         assert done is not None and done.returncode in (0, 1), done and done.stderr[-2000:]
         record = json.loads(done.stdout)
         with open(ORACLE) as handle:
-            oracle = run(self.python, list(flags) + ["-c", handle.read(), "keras"], overlay, 300)
+            oracle = run(self.python, list(flags) + ["-c", handle.read(), mode], overlay, 300)
         lines = [line for line in oracle.stdout.splitlines() if line.startswith("KBACKEND-ORACLE:")]
         assert lines, oracle.stderr[-2000:]
         actual = json.loads(lines[-1][len("KBACKEND-ORACLE:"):])
         context = "flags {} variables {}\nKeras stderr: {}".format(list(flags), values, oracle.stderr[-800:])
-        assert_agrees(_predicted(record, "keras"), actual, context, compare)
+        assert_agrees(_predicted(record, mode), actual, context, compare)
         return record, actual
 
 
@@ -195,6 +196,19 @@ def test_keras_placed_without_a_table_row(case, tmp_path):
     assert actual["status"] == "ok", actual  # each placement is a working install
     assert record["keras"]["version"] == actual["version"], record["keras"]
     assert record["problems"] == [] or all(p["code"] != "kbackend-bug" for p in record["problems"])
+
+
+@pytest.mark.parametrize("mode", ["tf.keras", pytest.param("tensorflow.keras", marks=pytest.mark.xfail(
+    strict=True, reason="tf_keras._module_route looks for keras/_tf_keras/keras with os.path.isdir, which "
+                        "cannot see inside a zip; discovery.location_exists can"))])
+def test_tf_keras_through_a_zipped_keras(mode, tmp_path):
+    """TensorFlow 2.21 reaches Keras 3 in the zip for both the attribute and
+    the module (its package path gets ``keras.zip/keras/_tf_keras``)."""
+    env_python("keras3")
+    env = Env(str(tmp_path), MAIN)
+    _zip_keras3(env)
+    record, actual = env.compare(values={"KERAS_BACKEND": "jax"}, mode=mode)
+    assert actual["status"] == "ok", actual
 
 
 # -- interpreter flags decide the search path ------------------------------
