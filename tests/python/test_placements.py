@@ -29,7 +29,8 @@ from test_differential import _predicted, assert_agrees
 MAIN = os.path.join(ROOT, ".venv")
 KERAS2 = os.path.join(ROOT, ".venv-keras2")
 PY37 = os.path.join(ROOT, ".venv-py37")
-ENV_NAMES = {MAIN: "keras3", KERAS2: "keras2-tf", PY37: "keras2-theano"}
+PY36 = os.path.join(ROOT, ".venv-py36")
+ENV_NAMES = {MAIN: "keras3", KERAS2: "keras2-tf", PY37: "keras2-theano", PY36: "keras2-cntk"}
 
 #: kbackend answering for an interpreter started with the flags it runs
 #: under: its folder goes last on sys.path, never ahead of the user's.
@@ -183,6 +184,7 @@ PLACEMENTS = {
     # Keras 2.3.1 obeys it: read as TensorFlow-only Keras it would say tensorflow
     "keras2.3-zip": (PY37, _zip_keras2, {"KERAS_BACKEND": "theano"}),
     "keras2.3-egg-folder": (PY37, _egg_folder, {"KERAS_BACKEND": "theano"}),
+    "keras2.3-cntk-egg-zip": (PY36, _egg_zip, {"KERAS_BACKEND": "cntk"}),
 }
 
 
@@ -250,30 +252,35 @@ def _stub_from_user_site(env):
     os.symlink(os.path.join(env.site, _keras_dist(env.site)), os.path.join(env.root, "farm", _keras_dist(env.site)))
 
 
-#: id -> (base interpreter or the venv's, stub placement, flags, variables
-#: that stand in for a flag).  The control run has neither.
+#: id -> (installation, base interpreter (True) or the venv's, stub
+#: placement, flags, variables that stand in for a flag).  The control run
+#: has neither.
 FLAG_CASES = {
-    "E-stub-package-on-pythonpath": (False, _stub_on_pythonpath, ["-E"], {}),
-    "E-stub-module-on-pythonpath": (False, lambda env: _stub_on_pythonpath(env, single_file=True), ["-E"], {}),
-    "I-stubs-on-pythonpath-and-cwd": (False, _stub_everywhere, ["-I"], {}),
-    "P-stub-in-cwd": (False, _stub_in_cwd, ["-P"], {}),
-    "PYTHONSAFEPATH-stub-in-cwd": (False, _stub_in_cwd, [], {"PYTHONSAFEPATH": "1"}),
-    "s-stub-from-user-site": (True, _stub_from_user_site, ["-s"], {}),
-    "PYTHONNOUSERSITE-stub-from-user-site": (True, _stub_from_user_site, [], {"PYTHONNOUSERSITE": "1"}),
+    "E-stub-package-on-pythonpath": (MAIN, False, _stub_on_pythonpath, ["-E"], {}),
+    "E-stub-module-on-pythonpath": (MAIN, False, lambda env: _stub_on_pythonpath(env, single_file=True), ["-E"], {}),
+    "I-stubs-on-pythonpath-and-cwd": (MAIN, False, _stub_everywhere, ["-I"], {}),
+    "P-stub-in-cwd": (MAIN, False, _stub_in_cwd, ["-P"], {}),
+    "PYTHONSAFEPATH-stub-in-cwd": (MAIN, False, _stub_in_cwd, [], {"PYTHONSAFEPATH": "1"}),
+    "s-stub-from-user-site": (MAIN, True, _stub_from_user_site, ["-s"], {}),
+    "PYTHONNOUSERSITE-stub-from-user-site": (MAIN, True, _stub_from_user_site, [], {"PYTHONNOUSERSITE": "1"}),
+    "keras2.15-s-stub-from-user-site": (KERAS2, True, _stub_from_user_site, ["-s"], {}),
+    "keras2.3-E-stub-package-on-pythonpath": (PY37, False, _stub_on_pythonpath, ["-E"], {}),
+    "keras2.3-I-stubs-on-pythonpath-and-cwd": (PY37, False, _stub_everywhere, ["-I"], {}),
 }
+#: The backend each installation is asked for (Keras 2.15 takes none).
+BACKENDS = {MAIN: {"KERAS_BACKEND": "jax"}, KERAS2: {}, PY37: {"KERAS_BACKEND": "theano"}}
 
 
 @pytest.mark.parametrize("case", sorted(FLAG_CASES))
 def test_interpreter_flags_decide_the_search_path(case, tmp_path):
-    base, place, flags, values = FLAG_CASES[case]
-    env_python("keras3")
-    env = Env(str(tmp_path), MAIN, base=base)
+    venv, base, place, flags, values = FLAG_CASES[case]
+    env_python(ENV_NAMES[venv])
+    env = Env(str(tmp_path), venv, base=base)
     place(env)
-    values = dict(values, KERAS_BACKEND="jax")
     # control: the stub wins without the flag
-    record, actual = env.compare(values={"KERAS_BACKEND": "jax"}, compare="class")
+    record, actual = env.compare(values=BACKENDS[venv], compare="class")
     assert actual["status"] == "error" and actual["error"].startswith("AttributeError"), actual
     # with the flag the stub is out of reach and Keras imports
-    record, actual = env.compare(flags, values)
-    assert actual["status"] == "ok" and actual["backend"] == "jax", actual
+    record, actual = env.compare(flags, dict(values, **BACKENDS[venv]))
+    assert actual["status"] == "ok", actual
     assert not any(p["code"] == "module-shadowed" for p in record["problems"]), record["problems"]
