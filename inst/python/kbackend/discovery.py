@@ -9,6 +9,7 @@ system's finders, which locate a module without executing it.
 import importlib.machinery
 import importlib.util
 import os
+import posixpath
 import re
 import sys
 
@@ -57,6 +58,29 @@ SIGNATURES = {
     "numpy": ("core", "_core"), "openvino": ("runtime",), "theano": ("gof", "tensor"), "cntk": ("ops",),
     "tf_keras": ("src",), "flax": ("linen",), "jaxlib": ("xla_client.py",), "scipy": ("sparse",),
 }  # type: Dict[str, Tuple[str, ...]]
+SIGNATURES["tensorflow"] += ("../tensorflow_core",)  # TensorFlow 1.15's package forwards to tensorflow_core
+
+#: Where each library writes its own version, relative to its package folder
+#: (read from the installed sources: Keras 3 ``src/version.py``, Keras 2
+#: ``__init__.py``, TensorFlow the pip build script or the C header it ships,
+#: versioneer's ``_version.py`` for Theano and old NumPy, CNTK a plain
+#: ``VERSION`` file).  Read only when no metadata answers, in the location the
+#: import finds: a folder, a zip or an egg alike.
+VERSION_FILES = {
+    "keras": ("src/version.py", "version.py", "__init__.py"),
+    "tensorflow": ("tools/pip_package/setup.py", "include/tensorflow/core/public/version.h",
+                   "../tensorflow_core/tools/pip_package/setup.py",
+                   "../tensorflow_core/include/tensorflow/core/public/version.h"),
+    "jax": ("version.py",), "jaxlib": ("version.py",), "torch": ("version.py",),
+    "numpy": ("version.py", "_version.py"), "openvino": ("_version.py", "__init__.py"),
+    "theano": ("_version.py", "version.py"), "cntk": ("VERSION", "__init__.py"),
+    "tf_keras": ("__init__.py", "src/__init__.py"), "flax": ("version.py",), "scipy": ("version.py",),
+}  # type: Dict[str, Tuple[str, ...]]
+#: Names a version file assigns a literal version to, most authoritative first
+#: (jax: ``_release_version`` is the release, ``_version`` the base of a dev build).
+_VERSION_NAMES = ("__version__", "_release_version", "version", "full_version", "_VERSION", "VERSION", "_version",
+                  "short_version")
+_ASSIGNMENT = re.compile(r"""^(\w+)[ \t]*(?::[^=\n]*)?=[ \t]*[uUrR]?(['"])(\d[^'"\n]*)\2""", re.M)
 
 
 def normalize_dist_name(name: str) -> str:
@@ -117,7 +141,7 @@ def scan_distributions(
     """
     want = None if wanted is None else {normalize_dist_name(n) for n in wanted}
     found: "Dict[str, Tuple[Optional[str], str]]" = {}
-    for directory in sys.path if paths is None else paths:
+    for directory in importpath.search_path() if paths is None else paths:
         directory = directory or "."  # "" is the working directory, even a deleted one
         try:
             entries = os.listdir(directory)
@@ -174,7 +198,7 @@ def module_location(spec: "Optional[importlib.machinery.ModuleSpec]") -> "Option
     return locations[0] if locations else None
 
 
-_CACHE: "Dict[str, Any]" = {"key": None, "value": None, "memo": {}, "listings": {}}
+_CACHE: "Dict[str, Any]" = {"key": None, "value": None, "memo": {}, "listings": {}, "archives": {}}
 
 
 def _fingerprint() -> "Tuple[Any, ...]":
@@ -228,6 +252,7 @@ def _refresh() -> None:
         # one listing per folder for the whole fingerprint: the requirement
         # checks look up dozens of distributions in the same site-packages
         _CACHE["listings"] = {}
+        _CACHE["archives"] = {}
         _CACHE["value"] = _discover()
         _CACHE["memo"] = {}
         _CACHE["key"] = key
@@ -263,9 +288,15 @@ def _discover() -> "Dict[str, Dict[str, Any]]":
         entry: "Dict[str, Any]" = {"version": None, "path": None, "shadow": None, "dist": None}
         if hit is not None:
             version, dist = _version_at(hit, candidates, listings)
+            if version is None and hit["kind"] == "loaded":  # what the module itself says, nothing run
+                stated = vars(sys.modules[module]).get("__version__")
+                version = stated if isinstance(stated, str) and stated else None
+            real_layout = version is None and _looks_real(module, hit)
+            if real_layout:  # no metadata where it is found: the package states its version itself
+                version = own_version(module, os.path.dirname(hit["origin"]))
             entry.update(version=version or "unknown", path=hit["origin"], dist=dist)
             if version is None and hit["kind"] in ("module", "package") and hit["index"] is not None \
-                    and not _looks_real(module, hit):
+                    and not real_layout:
                 real = _installed_after(module, candidates, path, hit["index"], listings)
                 if real is not None or hit["kind"] == "module":
                     entry["shadow"] = {"path": hit["origin"], "entry": hit["entry"], "kind": hit["kind"]}
@@ -293,11 +324,13 @@ def locate_distribution(name: str, path: "Optional[List[str]]" = None
 
 
 def _looks_real(module: str, hit: "Dict[str, Any]") -> bool:
-    """A package folder laid out like the real one (a checkout on PYTHONPATH)."""
+    """A package laid out like the real one (a checkout on PYTHONPATH, a copy
+    in a zip or an egg), not a user's folder of the same name."""
     if hit["kind"] != "package" or not hit["origin"]:
         return False
     folder = os.path.dirname(hit["origin"])
-    return any(os.path.exists(os.path.join(folder, part)) for part in SIGNATURES.get(module, ()))
+    return any(location_exists(os.path.normpath(os.path.join(folder, *part.split("/"))))
+               for part in SIGNATURES.get(module, ()))
 
 
 def _loaded(module: str) -> "Optional[Dict[str, Any]]":
@@ -315,30 +348,177 @@ def _listing(directory: str, listings: "Listings") -> "Dict[str, List[Tuple[str,
     """Distributions installed in one search-path entry: name -> [(folder, version)]."""
     if directory not in listings:
         found: "Dict[str, List[Tuple[str, Optional[str]]]]" = {}
-        for item, version in _dist_entries(directory):
-            name, parsed = _parse_dist_dir(item, directory) if version is None else (
-                normalize_dist_name(item.split("-", 1)[0]), version)
-            found.setdefault(name, []).append((item, parsed))
+        for item, name, version in _dist_entries(directory):
+            if name is None:
+                name, version = _parse_dist_dir(item, directory)
+            found.setdefault(name, []).append((item, version))
         listings[directory] = found
     return listings[directory]
 
 
-def _dist_entries(directory: str) -> "List[Tuple[str, Optional[str]]]":
-    """``*.dist-info``/``*.egg-info`` names in a folder or a zip archive."""
-    if os.path.isfile(directory):
+def _dist_entries(directory: str) -> "List[Tuple[str, Optional[str], Optional[str]]]":
+    """``(item, name, version)`` for the metadata in one search-path entry:
+    the ``*.dist-info``/``*.egg-info`` of a folder, of a zip archive (or a
+    folder inside one), and an egg's own ``EGG-INFO``.  ``name`` is None
+    where the folder name alone does not say (read from the metadata)."""
+    found: "List[Tuple[str, Optional[str], Optional[str]]]" = []
+    archive, inner = split_archive(directory)
+    if archive is not None:
+        prefix = inner + "/" if inner else ""
+        tops = {name[len(prefix):].split("/", 1)[0] for name in _archive_names(archive) if name.startswith(prefix)}
+        for top in sorted(tops):
+            if top.endswith(_DIST_SUFFIXES):
+                name, _, rest = top.rsplit(".", 1)[0].partition("-")
+                found.append((top, normalize_dist_name(name), rest.split("-", 1)[0] or None))
+    else:
+        try:
+            found = [(item, None, None) for item in sorted(os.listdir(directory or os.curdir))
+                     if item.endswith(_DIST_SUFFIXES)]
+        except OSError:
+            pass
+    egg = _egg_info(directory)
+    if egg is not None:
+        found.append(egg)
+    return found
+
+
+def _egg_info(entry: str) -> "Optional[Tuple[str, Optional[str], Optional[str]]]":
+    """An egg on the search path (``name-version-pyX.Y.egg``, a folder or a
+    zip) carries its metadata inside, as ``EGG-INFO``."""
+    base = os.path.basename(os.path.normpath(entry or os.curdir))
+    if not base.lower().endswith(".egg") or not location_exists(os.path.join(entry, "EGG-INFO")):
+        return None
+    name, _, rest = base[:-4].partition("-")
+    version = rest.split("-", 1)[0] or None
+    if version is None:
+        text = read_location(os.path.join(entry, "EGG-INFO", "PKG-INFO")) or ""
+        match = re.search(r"^Version:[ \t]*(\S+)", text, re.M)
+        version = match.group(1) if match else None
+        match = re.search(r"^Name:[ \t]*(\S+)", text, re.M)
+        name = match.group(1) if match else name
+    return "EGG-INFO", normalize_dist_name(name), version
+
+
+def split_archive(path: str) -> "Tuple[Optional[str], str]":
+    """``(archive, member path)`` when ``path`` lies inside a zip archive
+    (``/x/keras.zip/keras/__init__.py``) or is one, else ``(None, path)``.
+    The member path uses ``/``, as the archive does."""
+    if not path or os.path.isdir(path):
+        return None, path
+    probe, rest = os.path.normpath(path), []  # type: str, List[str]
+    while not os.path.exists(probe):
+        head, tail = os.path.split(probe)
+        if not tail or head == probe:
+            return None, path
+        probe, rest = head, [tail] + rest
+    if os.path.isfile(probe) and _archive_names(probe):
+        return probe, "/".join(rest)
+    return None, path
+
+
+def _archive_names(archive: str) -> "frozenset":
+    """Every member of a zip archive and every folder above one (``keras``,
+    ``keras/src``, ...); empty for a file that is not a zip.  Listed once
+    per refresh of the discovery cache."""
+    archives = _CACHE["archives"]
+    if archive not in archives:
+        names: "set" = set()
         with _stdlib.first():
             import zipfile
         try:
-            with zipfile.ZipFile(directory) as archive:
-                tops = {name.split("/", 1)[0] for name in archive.namelist()}
-        except (OSError, zipfile.BadZipFile):
-            return []
-        return [(top, top.rsplit(".", 1)[0].partition("-")[2].split("-", 1)[0] or None) for top in sorted(tops)
-                if top.endswith(_DIST_SUFFIXES)]
+            with zipfile.ZipFile(archive) as bundle:
+                for name in bundle.namelist():
+                    parts = name.rstrip("/").split("/")
+                    names.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+            pass
+        archives[archive] = frozenset(names)
+    return archives[archive]
+
+
+def location_exists(path: str) -> bool:
+    """Whether a file or folder exists, on disk or inside a zip archive."""
+    if os.path.exists(path):
+        return True
+    archive, inner = split_archive(path)
+    return archive is not None and posixpath.normpath(inner) in _archive_names(archive)
+
+
+def read_location(path: str, limit: int = 1 << 20) -> "Optional[str]":
+    """The text of a file on disk or inside a zip archive (at most ``limit``
+    bytes), or None."""
     try:
-        return [(item, None) for item in sorted(os.listdir(directory or os.curdir)) if item.endswith(_DIST_SUFFIXES)]
+        with open(path, "rb") as handle:
+            data = handle.read(limit)
     except OSError:
-        return []
+        archive, inner = split_archive(path)
+        if archive is None or not inner:
+            return None
+        with _stdlib.first():
+            import zipfile
+        try:
+            with zipfile.ZipFile(archive) as bundle, bundle.open(posixpath.normpath(inner)) as handle:
+                data = handle.read(limit)
+        except (OSError, KeyError, zipfile.BadZipFile, ValueError, EOFError, RuntimeError):
+            return None
+    return data.decode("utf-8", "replace")
+
+
+def version_in_text(text: str, filename: str) -> "Optional[str]":
+    """The version a library's own version file states (see VERSION_FILES):
+    a literal assignment in Python source, versioneer's JSON, TensorFlow's
+    C header, or a file holding only the version."""
+    if filename.endswith(".h"):
+        parts = [re.search(r"^#define[ \t]+TF_{}_VERSION[ \t]+(\d+)".format(part), text, re.M)
+                 for part in ("MAJOR", "MINOR", "PATCH")]
+        if not all(parts):
+            return None
+        suffix = re.search(r'^#define[ \t]+TF_VERSION_SUFFIX[ \t]+"([^"]*)"', text, re.M)
+        return ".".join(match.group(1) for match in parts if match) + (suffix.group(1) if suffix else "")
+    if not filename.endswith(".py"):
+        text = text.strip()
+        return text if re.match(r"^\d+(\.\w+)*$", text) else None
+    assigned: "Dict[str, str]" = {}
+    for match in _ASSIGNMENT.finditer(text):
+        assigned.setdefault(match.group(1), match.group(3))
+    for name in _VERSION_NAMES:
+        if name in assigned:
+            return assigned[name]
+    versioneer = re.search(r"^version_json = '''.*?\"version\":[ \t]*\"(\d[^\"]*)\"", text, re.M | re.S)
+    return versioneer.group(1) if versioneer else None
+
+
+def own_version(module: str, package: str) -> "Optional[str]":
+    """The version a library's package folder states in its own files
+    (``package``: the folder, on disk or inside a zip or an egg)."""
+    for relative in VERSION_FILES.get(module, ()):
+        text = read_location(os.path.normpath(os.path.join(package, *relative.split("/"))))
+        version = version_in_text(text, relative) if text is not None else None
+        if version:
+            return version
+    return None
+
+
+def keras_flavour(version: "Optional[str]", path: "Optional[str]") -> "Optional[str]":
+    """Which Keras line a version (or, lacking one, the layout of the package
+    at ``path``, a folder or inside a zip) is."""
+    parsed = version_tuple(version)
+    if parsed:
+        if parsed >= (3,):
+            return "keras3"
+        if parsed >= (2, 4):
+            return "keras2-tensorflow"
+        if parsed >= (2, 2):
+            return "keras2-multibackend"
+        return "keras-legacy"
+    if path is None:
+        return None
+    package = os.path.dirname(path) if path.endswith(".py") else path
+    if location_exists(os.path.join(package, "src", "backend", "config.py")):
+        return "keras3"
+    if location_exists(os.path.join(package, "backend", "load_backend.py")):
+        return "keras2-multibackend"
+    return "keras2-tensorflow"
 
 
 def _version_at(hit: "Dict[str, Any]", candidates: "Tuple[str, ...]",

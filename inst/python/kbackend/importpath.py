@@ -4,8 +4,9 @@
 entry of ``sys.path`` that holds a module of that name wins.  A user's
 ``keras.py``, ``jax.py`` or ``random.py`` in the working directory (or on
 ``PYTHONPATH``) therefore replaces the real module, and Keras fails in ways
-that look unrelated.  This module models the search path a plain ``python``
-started here would have, resolves names on it the way the path finder does
+that look unrelated.  This module models the search path of the interpreter
+that answers, with its own flags (``-E``, ``-I``, ``-s``, ``-P`` ...), resolves
+names on it the way the path finder does
 (builtin and frozen modules first, then each entry in order, namespace
 portions only when nothing else is found), and reports the files that
 shadow a real installation.
@@ -85,28 +86,29 @@ def _same(a: str, b: str) -> bool:
 def search_path(environ: "Optional[Mapping[str, str]]" = None) -> "List[str]":
     """The ``sys.path`` of ``python -c "import keras"`` started here.
 
-    This process runs the target interpreter with the target environment,
-    so its own ``sys.path`` already holds ``PYTHONPATH``, the site folders,
-    ``.pth`` additions and the user site.  Two corrections: the folder the
-    R bridge adds to reach the bundled kbackend is not the user's, and when
-    this process ignored the environment (``-E``/``-I``) the ``PYTHONPATH``
-    entries a plain start would put after the first entry come back.
+    The interpreter that answers decides, with its own flags: in process
+    the live ``sys.path``; as the command line, an interpreter started with
+    the same flags (``-E``, ``-I``, ``-s``, ``-S``, ``-P``) and environment
+    (``PYTHONPATH``, ``PYTHONSAFEPATH``, ``PYTHONNOUSERSITE``,
+    ``PYTHONUSERBASE``), whose start-up built the same path: ``PYTHONPATH``,
+    the site folders, ``.pth`` additions and the user site exactly where they
+    apply.  One correction: the folder the R bridge (or a ``-c`` bootstrap)
+    adds to reach the bundled kbackend is not the user's, unless the user's
+    ``PYTHONPATH`` names it and this interpreter reads ``PYTHONPATH``.
     """
     env: "Mapping[str, str]" = os.environ if environ is None else environ
-    pythonpath = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
-    path = [entry for entry in sys.path
+    pythonpath = [] if sys.flags.ignore_environment else \
+        [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    return [entry for entry in sys.path
             if not (_same(entry, _OWN_DIR) and not any(_same(_OWN_DIR, p) for p in pythonpath))]
-    if sys.flags.ignore_environment and pythonpath:
-        first = path[:1] if path and (path[0] == "" or _same(path[0], os.curdir)) else []
-        path = first + pythonpath + path[len(first):]
-    return path
 
 
 def _entry_of(spec: "Any", name: str) -> "Optional[str]":
     """The search-path entry a spec was found in (a folder or a zip file)."""
     archive = getattr(spec.loader, "archive", None)
-    if archive:
-        return archive
+    if archive:  # a zip (or a folder inside one: ``bundle.zip/lib``), an egg
+        prefix = (getattr(spec.loader, "prefix", "") or "").rstrip("/" + os.sep)
+        return os.path.join(archive, prefix) if prefix else archive
     origin = spec.origin
     if not origin or origin in ("built-in", "frozen", "namespace"):
         return None

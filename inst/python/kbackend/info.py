@@ -33,24 +33,8 @@ _VARIABLE_PATTERN = re.compile(
     r"|PYTHONWARNINGS|PYTHONSAFEPATH)$"
 )
 def keras_flavour(version: "Optional[str]", path: "Optional[str]") -> "Optional[str]":
-    """Which Keras line a version (or, lacking metadata, a file layout) is."""
-    parsed = discovery.version_tuple(version)
-    if parsed:
-        if parsed >= (3,):
-            return "keras3"
-        if parsed >= (2, 4):
-            return "keras2-tensorflow"
-        if parsed >= (2, 2):
-            return "keras2-multibackend"
-        return "keras-legacy"
-    if path is None:
-        return None
-    package = os.path.dirname(path) if path.endswith(".py") else path
-    if os.path.exists(os.path.join(package, "src", "backend", "config.py")):
-        return "keras3"
-    if os.path.exists(os.path.join(package, "backend", "load_backend.py")):
-        return "keras2-multibackend"
-    return "keras2-tensorflow"
+    """Which Keras line a version (or, lacking one, a package layout) is."""
+    return discovery.keras_flavour(version, path)
 
 
 def _custom_origin(name: str) -> "Optional[str]":

@@ -31,7 +31,8 @@ _MARKER = "KBACKEND-VERIFY:"
 #: Runs in the child: import Keras, then ask the backend for its devices.
 _PROBE = r"""
 import sys
-del sys.path[0]  # '' for -c: the working directory must not shadow json
+if sys.path and sys.path[0] == "":  # -c: the working directory must not shadow json (-P, -I add none)
+    del sys.path[0]
 import json, os, time
 sys.path[:] = json.loads(os.environ.pop("_KBACKEND_SYS_PATH"))
 def describe(exc):
@@ -121,7 +122,8 @@ def _run_child(env: "Dict[str, str]", timeout: float) -> "Dict[str, Any]":
     """Run the probe; never raise, never leave a process behind."""
     started = time.perf_counter()
     try:
-        child = subprocess.Popen([sys.executable, "-c", _PROBE], env=env, stdin=subprocess.DEVNULL,
+        child = subprocess.Popen([sys.executable] + interpreter_flags() + ["-c", _PROBE], env=env,
+                                 stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, **_own_group())
     except OSError as exc:
         return {"status": "crashed", "error": describe_exception(exc), "stderr_tail": []}
@@ -145,6 +147,18 @@ def _run_child(env: "Dict[str, str]", timeout: float) -> "Dict[str, Any]":
     answer["wall_seconds"] = round(time.perf_counter() - started, 3)
     answer["stderr_tail"] = _tail(err) if answer["status"] != "ok" else []
     return answer
+
+
+def interpreter_flags() -> "List[str]":
+    """The command-line flags this interpreter was started with (``-E``,
+    ``-I``, ``-s``, ``-S``, ``-P``, ``-W``, ``-X`` ...), for a child that must
+    import as this process would: the same flags decide its search path and
+    which variables it reads at start-up."""
+    flags = getattr(subprocess, "_args_from_interpreter_flags", None)
+    try:
+        return list(flags()) if flags is not None else []
+    except Exception:  # noqa: BLE001 - a private helper; without it the child runs unflagged
+        return []
 
 
 def _peak_memory_mb(ru_maxrss: "Optional[int]", platform: "Optional[str]" = None) -> "Optional[float]":
