@@ -57,6 +57,8 @@ _DYNAMIC = re.compile(r"\b__getattr__\b|\bglobals\(\)|\bsys\.modules\b|\bexec\(|
 _DYNAMIC_PATHS = re.compile(r"\b__path__\b|\bsys\.modules\b|\bextend_path\b")
 _FINDERS = re.compile(r"\bmeta_path\s*(\.\s*(insert|append)|\+?=)|\bpath_hooks\b")
 _NO_VALUE = object()
+#: Built-in functions an import-time version check may call on plain values.
+_SAFE = {"tuple": tuple, "map": map, "int": int, "str": str, "len": len, "list": list}
 
 
 class Failure(Exception):
@@ -196,7 +198,7 @@ class Walk(object):
             except Exception:  # noqa: BLE001 - a path hook may raise anything
                 return self._opaque(name, None)
             if spec is None:
-                if parent.dynamic_paths or parent.source is None or top in self.dynamic_roots:
+                if parent.dynamic_paths or (parent.source is None and parent.dynamic) or top in self.dynamic_roots:
                     self.uncertain.append(name)
                     return self._opaque(name, None)
                 raise Failure("ModuleNotFoundError", "No module named {!r}".format(name), name)
@@ -313,18 +315,42 @@ class Walk(object):
 
     # -- messages, as this interpreter words them ------------------------------------------------
 
+    def shadowing(self, module: "Module") -> "Tuple[bool, bool]":
+        """Python 3.13+: whether a module may shadow another (its file sits in
+        the first search-path folder, the script's), and whether that is a
+        standard module's name; the messages then suggest renaming it."""
+        if self.version < (3, 13) or not module.file or not self.path or getattr(sys.flags, "safe_path", False):
+            return False, False
+        try:
+            first = os.path.abspath(self.path[0] or os.curdir)
+        except OSError:
+            return False, False
+        if os.path.dirname(os.path.abspath(module.file)) != first:
+            return False, False
+        names = getattr(sys, "stdlib_module_names", ())
+        return True, module.name in names
+
     def cannot_import(self, name: str, module: "Module") -> "Failure":
         if self.version < (3, 7):
             return Failure("ImportError", "cannot import name {!r}".format(name), module.name)
         where = module.file or "unknown location"
         if module.state == "running" and self.version >= (3, 8):
-            return Failure("ImportError", "cannot import name {!r} from partially initialized module {!r} (most "
-                           "likely due to a circular import) ({})".format(name, module.name, where), module.name)
-        return Failure("ImportError", "cannot import name {!r} from {!r} ({})".format(name, module.name, where),
-                       module.name)
+            text = "cannot import name {!r} from partially initialized module {!r} (most likely due to a circular " \
+                   "import) ({})".format(name, module.name, where)
+        else:
+            text = "cannot import name {!r} from {!r} ({})".format(name, module.name, where)
+        return Failure("ImportError", text, module.name)
 
     def no_attribute(self, name: str, module: "Module") -> "Failure":
-        if module.state == "running" and self.version >= (3, 8):
+        shadow, stdlib = self.shadowing(module)
+        if stdlib:
+            text = "module {!r} has no attribute {!r} (consider renaming '{}' since it has the same name as the " \
+                   "standard library module named {!r} and the import system gives it precedence)".format(
+                       module.name, name, module.file, module.name)
+        elif module.state == "running" and shadow:
+            text = "module {!r} has no attribute {!r} (consider renaming '{}' if it has the same name as a " \
+                   "third-party module you intended to import)".format(module.name, name, module.file)
+        elif module.state == "running" and self.version >= (3, 8):
             text = "partially initialized module {!r} has no attribute {!r} (most likely due to a circular " \
                    "import)".format(module.name, name)
         else:
@@ -446,7 +472,10 @@ class Frame(object):
     def absolute(self, node: "Any") -> str:
         if not node.level:
             return node.module
-        parts = self.package.split(".")
+        parts = self.package.split(".") if self.package else []
+        if node.level > len(parts):
+            raise Failure("ValueError" if self.walk.version < (3, 9) else "ImportError",
+                          "attempted relative import beyond top-level package", self.module.name)
         base = ".".join(parts[:len(parts) - node.level + 1]) if node.level > 1 else self.package
         return base + ("." + node.module if node.module else "")
 
@@ -558,6 +587,8 @@ class Frame(object):
                 return self.walk.facts[qualified]
             if node.id in self.module.values:
                 return self.module.values[node.id]
+            if node.id in _SAFE and node.id not in self.module.defined:
+                return _SAFE[node.id]
             raise ValueError(node.id)
         if kind == "Attribute":
             base = self.bindings.get(node.value.id) if isinstance(node.value, ast.Name) else None
@@ -568,7 +599,8 @@ class Frame(object):
             if isinstance(node.value, ast.Name) and node.value.id == "typing" and node.attr == "TYPE_CHECKING":
                 return False
             owner = self._value(node.value)
-            if isinstance(owner, (str, tuple)) and node.attr in ("split", "startswith", "endswith", "lower"):
+            if isinstance(owner, (str, tuple)) and node.attr in ("split", "startswith", "endswith", "lower",
+                                                                 "format", "strip", "partition"):
                 return getattr(owner, node.attr)
             raise ValueError(node.attr)
         if kind == "Call":
@@ -576,13 +608,10 @@ class Frame(object):
             if isinstance(function, ast.Name) and isinstance(self.bindings.get(function.id), str) \
                     and self.bindings[function.id] in self.walk.facts and not node.args:
                 return self.walk.facts[self.bindings[function.id]]
-            safe = {"tuple": tuple, "map": map, "int": int, "str": str, "len": len, "list": list}
-            if isinstance(function, ast.Name) and function.id in safe and function.id not in self.module.defined:
-                callee = safe[function.id]  # type: Any
-            else:
-                callee = self._value(function)
-                if not callable(callee) or getattr(callee, "__self__", None) is None:
-                    raise ValueError("call")
+            callee = self._value(function)  # type: Any
+            if not (callee in _SAFE.values() or (callable(callee) and isinstance(getattr(callee, "__self__", None),
+                                                                                  (str, tuple)))):
+                raise ValueError("call")
             if node.keywords:
                 raise ValueError("keywords")
             return callee(*[self._value(argument) for argument in node.args])
