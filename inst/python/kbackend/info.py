@@ -205,6 +205,7 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
         record["problems"].extend(installs["problems"])
         if walked:
             record["problems"].extend(shadows.graph_problems(walked, libs))
+            record["problems"].extend(deps.loaded_requirements(walked["tops"], sys.executable))
     if facts is not None:
         with _stdlib.first():  # only R asks about interfaces
             from . import interface_problems

@@ -82,7 +82,7 @@ class Module(object):
     """One module as the model loads it."""
 
     __slots__ = ("name", "origin", "locations", "defined", "dynamic", "state", "source", "values", "file",
-                 "version", "dynamic_paths")
+                 "version", "dynamic_paths", "aliases")
 
     def __init__(self, name: str, origin: "Optional[str]", locations: "Optional[List[str]]") -> None:
         self.name = name
@@ -91,6 +91,7 @@ class Module(object):
         self.defined = set()  # type: Set[str]
         self.dynamic = False  # namespace not listable from the statements
         self.dynamic_paths = False  # submodules not listable from its folder (``__path__``, ``sys.modules``)
+        self.aliases = {}  # type: Dict[str, str]  # names imported from elsewhere -> their qualified names
         self.state = "running"
         self.source = None  # type: Optional[str]
         self.values = {}  # type: Dict[str, Any]
@@ -171,6 +172,7 @@ class Walk(object):
         self.uncertain = []  # type: List[str]
         self.stack = []  # type: List[str]
         self.dynamic_roots = set()  # type: Set[str]
+        self.trust = {}  # type: Dict[str, bool]
 
     # -- the import system ---------------------------------------------------------------------
 
@@ -215,6 +217,7 @@ class Walk(object):
             pass
         spec = None
         portion = None
+        portions = []  # type: List[str]
         for entry in self.path:
             try:
                 spec = importlib.machinery.PathFinder.find_spec(name, [entry])
@@ -223,14 +226,17 @@ class Walk(object):
             if spec is None:
                 continue
             if spec.loader is None:  # a namespace portion; a regular package later still wins
-                if portion is None:
-                    portion = spec
-                else:
-                    portion.submodule_search_locations.extend(spec.submodule_search_locations or [])
+                portion = portion or spec
+                portions.extend(spec.submodule_search_locations or [])
                 spec = None
                 continue
             break
-        spec = spec or portion
+        if spec is None and portion is not None:
+            module = Module(name, None, portions)
+            module.state = "done"
+            self.modules[name] = module
+            self.order.append(name)
+            return module
         if spec is None:
             raise Failure("ModuleNotFoundError", "No module named {!r}".format(name), name)
         return self._load(name, spec)
@@ -273,6 +279,10 @@ class Walk(object):
             module.dynamic = True
             module.state = "done"
             return module
+        if self.trusted(name, spec.origin):
+            # a whole installation or the standard library: its namespaces are
+            # built in ways statements do not show; only its imports are followed
+            module.dynamic = True
         if _DYNAMIC.search(source):
             module.dynamic = True
             module.dynamic_paths = bool(_DYNAMIC_PATHS.search(source))
@@ -290,6 +300,23 @@ class Walk(object):
             self.stack.pop()
         module.state = "done"
         return module
+
+    def trusted(self, name: str, origin: "Optional[str]") -> bool:
+        """Whether a module comes from a folder of installed distributions
+        (one with ``*.dist-info``/``*.egg-info``) or the standard library,
+        judged once per top-level name from where that was found."""
+        top = name.split(".")[0]
+        if top not in self.trust:
+            folder = os.path.dirname(origin or "")
+            for _ in range(name.count(".") + (1 if os.path.basename(origin or "").startswith("__init__.") else 0)):
+                folder = os.path.dirname(folder)
+            try:
+                entries = os.listdir(folder or os.curdir)
+            except OSError:
+                entries = []
+            self.trust[top] = any(entry.endswith((".dist-info", ".egg-info")) for entry in entries) or (
+                "os.py" in entries and "importlib" in entries) or os.path.basename(folder) == "lib-dynload"
+        return self.trust[top]
 
     def version_of(self, module: "Module") -> "Optional[str]":
         """A package's ``__version__``: its own literal, else its distribution's metadata."""
@@ -391,6 +418,25 @@ class Frame(object):
         self.module.defined.add(name)
         self.bindings[name] = value
         self.module.values.pop(name, None)
+        if isinstance(value, str):
+            self.module.aliases[name] = value
+        else:
+            self.module.aliases.pop(name, None)
+
+    def qualified(self, node: "Any") -> "Optional[str]":
+        """The qualified name an expression refers to (``backend.backend`` ->
+        ``keras.src.backend.config.backend``), when imports tell."""
+        if isinstance(node, ast.Name):
+            bound = self.bindings.get(node.id)
+            return bound if isinstance(bound, str) else (self.module.name + "." + node.id
+                                                         if node.id not in self.bindings else None)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            base = self.bindings.get(node.value.id)
+            if isinstance(base, Module):
+                return base.aliases.get(node.attr, base.name + "." + node.attr)
+            if isinstance(base, str):
+                return base + "." + node.attr
+        return None
 
     def run(self, body: "List[Any]") -> None:
         for statement in body:
@@ -411,6 +457,7 @@ class Frame(object):
         elif kind == "Try" or kind == "TryStar":
             self.try_statement(node)
         elif kind == "If":
+            self.check(node.test)  # the condition runs, whatever it decides
             test = self.evaluate(node.test)
             if test is _NO_VALUE:
                 self.define_only(node.body + node.orelse)
@@ -494,14 +541,16 @@ class Frame(object):
     def from_name(self, module: "Module", name: str) -> "Any":
         """``from module import name``: an attribute, else a submodule (``_handle_fromlist``)."""
         full = module.name + "." + name
-        if name in module.defined or module.dynamic:
-            return self.walk.modules.get(full) or full
+        if name in module.defined:
+            return self.walk.modules.get(full) or module.aliases.get(name, full)
         if module.locations is not None:
             try:
                 return self.walk.import_module(full)
             except Failure as failure:
                 if not (failure.cls == "ModuleNotFoundError" and failure.module == full):
                     raise
+        if module.dynamic:
+            return full
         raise self.walk.cannot_import(name, module)
 
     def try_statement(self, node: "Any") -> None:
@@ -596,6 +645,8 @@ class Frame(object):
                 return self.module_attribute(base, node.attr)
             if isinstance(base, str) and base.endswith(".TYPE_CHECKING"):
                 return False
+            if self.qualified(node) in self.walk.facts:
+                return self.walk.facts[self.qualified(node)]
             if isinstance(node.value, ast.Name) and node.value.id == "typing" and node.attr == "TYPE_CHECKING":
                 return False
             owner = self._value(node.value)
@@ -605,9 +656,9 @@ class Frame(object):
             raise ValueError(node.attr)
         if kind == "Call":
             function = node.func
-            if isinstance(function, ast.Name) and isinstance(self.bindings.get(function.id), str) \
-                    and self.bindings[function.id] in self.walk.facts and not node.args:
-                return self.walk.facts[self.bindings[function.id]]
+            qualified = self.qualified(function)
+            if qualified in self.walk.facts and not node.args:
+                return self.walk.facts[qualified]
             callee = self._value(function)  # type: Any
             if not (callee in _SAFE.values() or (callable(callee) and isinstance(getattr(callee, "__self__", None),
                                                                                   (str, tuple)))):
@@ -703,6 +754,7 @@ def walk(name: str, path: "List[str]", loaded: "Any" = (), facts: "Optional[Dict
     """
     model = Walk(path, loaded, facts)
     error = None  # type: Optional[Failure]
+    internal = None  # type: Optional[str]
     try:
         module = model.import_module(name)
         for attribute in then:
@@ -713,7 +765,16 @@ def walk(name: str, path: "List[str]", loaded: "Any" = (), facts: "Optional[Dict
         error = failure
     except RecursionError:  # an import chain deeper than this interpreter can follow: cannot tell
         model.uncertain.append("recursion")
-    return {"error": error.text() if error else None, "class": error.cls if error else None,
+    except Exception as exc:  # noqa: BLE001 - a gap in the model must never break the report
+        internal = "{}: {}".format(type(exc).__name__, exc)
+    tops = {}  # type: Dict[str, str]
+    for loaded_name in model.order:
+        module = model.modules.get(loaded_name)
+        if "." in loaded_name or module is None or not module.file:
+            continue
+        folder = os.path.dirname(module.file)
+        tops[loaded_name] = os.path.dirname(folder) if module.locations is not None else folder
+    return {"error": error.text() if error else None, "class": error.cls if error else None, "tops": tops,
             "module": error.module if error else None, "modules": list(model.order),
-            "optional": model.optional, "uncertain": model.uncertain[:50],
+            "optional": model.optional, "uncertain": model.uncertain[:50], "internal": internal,
             "chain": (error.chain or []) if error else []}

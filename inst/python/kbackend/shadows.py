@@ -184,8 +184,14 @@ def graph(libs: "Dict[str, Dict[str, Any]]", backend: "Any") -> "Dict[str, Any]"
         with _stdlib.first():  # ast, only on this path
             from . import modgraph
 
+        # what Keras decides at import from its own state: the backend, and
+        # whether its lazily imported tree libraries can be found
+        path = importpath.search_path()
         facts = {"keras.src.backend.config.backend": backend, "keras.backend.load_backend._BACKEND": backend}
-        return modgraph.walk("keras", importpath.search_path(), loaded, facts, ("backend",))
+        for name, module in (("optree", "optree"), ("dmtree", "tree")):
+            facts["keras.src.utils.module_utils.{}.available".format(name)] = \
+                importpath.resolve(module, path) is not None
+        return modgraph.walk("keras", path, loaded, facts, ("backend",))
 
     return discovery.memo("module-graph", (backend if isinstance(backend, str) else None, loaded), compute)
 
@@ -214,6 +220,10 @@ def graph_problems(walked: "Dict[str, Any]", libs: "Dict[str, Dict[str, Any]]") 
             "Make {!r} resolve to a whole installation: remove the partial copy or stub that wins on the search "
             "path, or reinstall the package.".format(walked["module"].split(".")[0])))
     groups = sites(libs)
+    for module, folder in walked.get("tops", {}).items():
+        if importpath.is_stdlib_entry(folder) or any(module in names for names in groups.values()):
+            continue
+        groups.setdefault("" if _own_site(folder) else folder, []).append(module)
     if len(groups) > 1:
         described = ["{} ({})".format(folder or "this Python's own site-packages", ", ".join(sorted(names)))
                      for folder, names in sorted(groups.items())]
