@@ -70,7 +70,7 @@ class Failure(Exception):
         self.cls = cls
         self.message = message
         self.module = module
-        self.chain = None  # type: Optional[List[str]]  # the modules being imported when it was raised
+        self.chain: "Optional[List[str]]" = None  # the modules being imported when it was raised
 
     def text(self) -> str:
         if self.message is None:
@@ -78,40 +78,47 @@ class Failure(Exception):
         return "{}: {}".format(self.cls, self.message) if self.message else self.cls
 
 
-class Module(object):
+class Module:
     """One module as the model loads it."""
 
-    __slots__ = ("name", "origin", "locations", "defined", "dynamic", "state", "source", "values", "file",
-                 "version", "dynamic_paths", "aliases")
+    __slots__ = (
+        "aliases",
+        "defined",
+        "dynamic",
+        "dynamic_paths",
+        "file",
+        "locations",
+        "name",
+        "origin",
+        "source",
+        "state",
+        "values",
+        "version",
+    )
 
     def __init__(self, name: str, origin: "Optional[str]", locations: "Optional[List[str]]") -> None:
         self.name = name
         self.origin = origin
         self.locations = locations
-        self.defined = set()  # type: Set[str]
+        self.defined: "Set[str]" = set()
         self.dynamic = False  # namespace not listable from the statements
         self.dynamic_paths = False  # submodules not listable from its folder (``__path__``, ``sys.modules``)
-        self.aliases = {}  # type: Dict[str, str]  # names imported from elsewhere -> their qualified names
+        self.aliases: "Dict[str, str]" = {}  # names imported from elsewhere -> their qualified names
         self.state = "running"
-        self.source = None  # type: Optional[str]
-        self.values = {}  # type: Dict[str, Any]
+        self.source: "Optional[str]" = None
+        self.values: "Dict[str, Any]" = {}
         self.file = origin if origin and origin not in ("built-in", "frozen", "namespace") else None
-        self.version = None  # type: Optional[str]
+        self.version: "Optional[str]" = None
 
 
 def _parsed(source: str, filename: str) -> "Any":
     """The module's AST without function and class bodies, which do not run
     at import (parsing them is most of the cost); the whole text when the
-    cut does not parse.  Shared per file text for the whole process."""
-    key = (filename, hash(source))
-    tree = _TREES.get(key)
-    if tree is None:
-        try:
-            tree = ast.parse(_without_bodies(source), filename)
-        except SyntaxError:
-            tree = ast.parse(source, filename)
-        _TREES[key] = tree
-    return tree
+    cut does not parse."""
+    try:
+        return ast.parse(_without_bodies(source), filename)
+    except SyntaxError:
+        return ast.parse(source, filename)
 
 
 _BLOCK = re.compile(r"^([ \t]*)(?:async[ \t]+def|def|class)[ \t]")
@@ -125,7 +132,7 @@ def _without_bodies(source: str) -> str:
     the rule makes the result fail to parse, and the caller falls back.
     """
     lines = source.splitlines(True)
-    out = []  # type: List[str]
+    out: "List[str]" = []
     index, count = 0, len(lines)
     while index < count:
         match = _BLOCK.match(lines[index])
@@ -154,10 +161,9 @@ def _without_bodies(source: str) -> str:
     return "".join(out)
 
 
-_TREES = {}  # type: Dict[Tuple[str, int], Any]
 
 
-class Walk(object):
+class Walk:
     """One modelled ``import``: the modules loaded so far, as in ``sys.modules``."""
 
     def __init__(self, path: "List[str]", loaded: "Any" = (), facts: "Optional[Dict[str, Any]]" = None,
@@ -166,13 +172,13 @@ class Walk(object):
         self.loaded = frozenset(loaded)
         self.facts = dict(facts or {})
         self.version = tuple(version or sys.version_info[:3])
-        self.modules = {}  # type: Dict[str, Module]
-        self.order = []  # type: List[str]
-        self.optional = []  # type: List[Dict[str, Any]]
-        self.uncertain = []  # type: List[str]
-        self.stack = []  # type: List[str]
-        self.dynamic_roots = set()  # type: Set[str]
-        self.trust = {}  # type: Dict[str, bool]
+        self.modules: "Dict[str, Module]" = {}
+        self.order: "List[str]" = []
+        self.optional: "List[Dict[str, Any]]" = []
+        self.uncertain: "List[str]" = []
+        self.stack: "List[str]" = []
+        self.dynamic_roots: "Set[str]" = set()
+        self.trust: "Dict[str, bool]" = {}
 
     # -- the import system ---------------------------------------------------------------------
 
@@ -217,7 +223,7 @@ class Walk(object):
             pass
         spec = None
         portion = None
-        portions = []  # type: List[str]
+        portions: "List[str]" = []
         for entry in self.path:
             try:
                 spec = importlib.machinery.PathFinder.find_spec(name, [entry])
@@ -274,7 +280,7 @@ class Walk(object):
         except SyntaxError as exc:
             del self.modules[name]
             raise Failure("SyntaxError", "{} ({}, line {})".format(
-                exc.msg, os.path.basename(exc.filename or spec.origin or ""), exc.lineno), name)
+                exc.msg, os.path.basename(exc.filename or spec.origin or ""), exc.lineno), name) from None
         except (ValueError, TypeError, MemoryError, RecursionError):
             module.dynamic = True
             module.state = "done"
@@ -390,7 +396,7 @@ def _caught(cls: str, handler: "Any", frame: "Frame") -> "Optional[bool]":
     if handler.type is None:
         return True
     names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    answer = False  # type: Optional[bool]
+    answer: "Optional[bool]" = False
     for node in names:
         caught = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
         if caught is None:
@@ -405,13 +411,13 @@ def _caught(cls: str, handler: "Any", frame: "Frame") -> "Optional[bool]":
     return answer
 
 
-class Frame(object):
+class Frame:
     """Module-level execution of one module's statements."""
 
     def __init__(self, walk: "Walk", module: "Module") -> None:
         self.walk = walk
         self.module = module
-        self.bindings = {}  # type: Dict[str, Any]  # name -> Module or qualified name (str) or None
+        self.bindings: "Dict[str, Any]" = {}  # name -> Module or qualified name (str) or None
         self.package = module.name if module.locations is not None else module.name.rpartition(".")[0]
 
     def bind(self, name: str, value: "Any") -> None:
@@ -500,6 +506,7 @@ class Frame(object):
     def define_only(self, body: "List[Any]") -> None:
         """Statements that may or may not run: their names may exist, nothing is imported."""
         for node in body:
+            child: "Any"
             for child in ast.walk(node):
                 kind = type(child).__name__
                 if kind in ("FunctionDef", "AsyncFunctionDef", "ClassDef"):
@@ -588,7 +595,7 @@ class Frame(object):
         cls = target.id if isinstance(target, ast.Name) else (target.attr if isinstance(target, ast.Attribute) else None)
         if cls is None or not cls[:1].isupper():
             raise Failure("Exception", None, self.module.name)
-        message = ""  # type: Optional[str]
+        message: "Optional[str]" = ""
         if call is not None:
             if len(call.args) == 1 and not call.keywords:
                 value = self.evaluate(call.args[0])
@@ -631,9 +638,9 @@ class Frame(object):
         if kind == "Name":
             if node.id == "TYPE_CHECKING":
                 return False
-            qualified = self.module.name + "." + node.id
-            if qualified in self.walk.facts:
-                return self.walk.facts[qualified]
+            own = self.module.name + "." + node.id
+            if own in self.walk.facts:
+                return self.walk.facts[own]
             if node.id in self.module.values:
                 return self.module.values[node.id]
             if node.id in _SAFE and node.id not in self.module.defined:
@@ -645,8 +652,9 @@ class Frame(object):
                 return self.module_attribute(base, node.attr)
             if isinstance(base, str) and base.endswith(".TYPE_CHECKING"):
                 return False
-            if self.qualified(node) in self.walk.facts:
-                return self.walk.facts[self.qualified(node)]
+            qualified = self.qualified(node)
+            if qualified is not None and qualified in self.walk.facts:
+                return self.walk.facts[qualified]
             if isinstance(node.value, ast.Name) and node.value.id == "typing" and node.attr == "TYPE_CHECKING":
                 return False
             owner = self._value(node.value)
@@ -657,9 +665,9 @@ class Frame(object):
         if kind == "Call":
             function = node.func
             qualified = self.qualified(function)
-            if qualified in self.walk.facts and not node.args:
+            if qualified is not None and qualified in self.walk.facts and not node.args:
                 return self.walk.facts[qualified]
-            callee = self._value(function)  # type: Any
+            callee: "Any" = self._value(function)
             if not (callee in _SAFE.values() or (callable(callee) and isinstance(getattr(callee, "__self__", None),
                                                                                   (str, tuple)))):
                 raise ValueError("call")
@@ -753,8 +761,8 @@ def walk(name: str, path: "List[str]", loaded: "Any" = (), facts: "Optional[Dict
     means only the exception class is certain (the error is the class alone).
     """
     model = Walk(path, loaded, facts)
-    error = None  # type: Optional[Failure]
-    internal = None  # type: Optional[str]
+    error: "Optional[Failure]" = None
+    internal: "Optional[str]" = None
     try:
         module = model.import_module(name)
         for attribute in then:
@@ -767,13 +775,13 @@ def walk(name: str, path: "List[str]", loaded: "Any" = (), facts: "Optional[Dict
         model.uncertain.append("recursion")
     except Exception as exc:  # noqa: BLE001 - a gap in the model must never break the report
         internal = "{}: {}".format(type(exc).__name__, exc)
-    tops = {}  # type: Dict[str, str]
+    tops: "Dict[str, str]" = {}
     for loaded_name in model.order:
-        module = model.modules.get(loaded_name)
-        if "." in loaded_name or module is None or not module.file:
+        found = model.modules.get(loaded_name)
+        if "." in loaded_name or found is None or not found.file:
             continue
-        folder = os.path.dirname(module.file)
-        tops[loaded_name] = os.path.dirname(folder) if module.locations is not None else folder
+        folder = os.path.dirname(found.file)
+        tops[loaded_name] = os.path.dirname(folder) if found.locations is not None else folder
     return {"error": error.text() if error else None, "class": error.cls if error else None, "tops": tops,
             "module": error.module if error else None, "modules": list(model.order),
             "optional": model.optional, "uncertain": model.uncertain[:50], "internal": internal,

@@ -171,7 +171,7 @@ def unusual(libs: "Dict[str, Dict[str, Any]]", found: "List[Dict[str, Any]]") ->
         return True
     if any(lib.get("version") == "unknown" for lib in libs.values()):
         return True
-    return len(sites(libs)) > 1
+    return len(discovery.memo("sites", (), lambda: sites(libs))) > 1
 
 
 def graph(libs: "Dict[str, Dict[str, Any]]", backend: "Any") -> "Dict[str, Any]":
@@ -225,7 +225,8 @@ def graph_problems(walked: "Dict[str, Any]", libs: "Dict[str, Dict[str, Any]]") 
             continue
         groups.setdefault("" if _own_site(folder) else folder, []).append(module)
     if len(groups) > 1:
-        described = ["{} ({})".format(folder or "this Python's own site-packages", ", ".join(sorted(names)))
+        described = ["{} ({}{})".format(folder or "this Python's own site-packages", ", ".join(sorted(names)[:6]),
+                                        ", ..." if len(names) > 6 else "")
                      for folder, names in sorted(groups.items())]
         out.append(problem(
             "environments-mixed",
