@@ -141,7 +141,7 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
         would_be = rules._fail(dict(would_be), installs["error"], "install-broken")
     import_fails = would_be["status"] == "error"
     shadow_error = shadows.first_failure(shadowing, import_fails=import_fails)
-    walked = shadows.graph(libs, would_be["backend"]) if target == "keras" and flavour \
+    walked = shadows.graph(libs, would_be["backend"], environ) if target == "keras" and flavour \
         and shadows.unusual(libs, shadowing) else None
     graph_error = shadows.graph_failure(walked, import_fails) if walked else None
     if graph_error is not None:

@@ -24,6 +24,7 @@ assumed to work: a failure is reported only when it is certain.
 """
 
 import ast
+import builtins
 import importlib.machinery
 import os
 import re
@@ -33,22 +34,6 @@ MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional, Set, Tuple
 
-#: What each exception class is caught by (builtins only; anything else is
-#: an Exception subclass as far as a handler can tell).
-_BASES = {
-    "ModuleNotFoundError": ("ImportError", "Exception"),
-    "ImportError": ("Exception",),
-    "AttributeError": ("Exception",),
-    "ValueError": ("Exception",),
-    "TypeError": ("Exception",),
-    "RuntimeError": ("Exception",),
-    "NotImplementedError": ("RuntimeError", "Exception"),
-    "SyntaxError": ("Exception",),
-    "KeyError": ("LookupError", "Exception"),
-    "OSError": ("Exception",),
-    "SystemExit": (),
-    "KeyboardInterrupt": (),
-}
 #: Source that makes a module's namespace or its submodules dynamic: its
 #: attributes (or submodules) cannot be listed from its statements.
 _DYNAMIC = re.compile(r"\b__getattr__\b|\bglobals\(\)|\bsys\.modules\b|\bexec\(|\b__path__\b|\bsetattr\(|"
@@ -57,6 +42,23 @@ _DYNAMIC = re.compile(r"\b__getattr__\b|\bglobals\(\)|\bsys\.modules\b|\bexec\(|
 _DYNAMIC_PATHS = re.compile(r"\b__path__\b|\bsys\.modules\b|\bextend_path\b")
 _FINDERS = re.compile(r"\bmeta_path\s*(\.\s*(insert|append)|\+?=)|\bpath_hooks\b")
 _NO_VALUE = object()
+_ENVIRON = object()
+
+
+class _OsPath:
+    """``os.path`` as a condition may read it (see ``_OS_READS``)."""
+
+
+#: What import-time code may read of ``os`` and ``os.path`` here: the
+#: environment (the one the import will see) and the file system, never
+#: anything that writes.
+_OS_READS: "Dict[str, Any]" = {"environ": _ENVIRON, "name": os.name, "sep": os.sep, "W_OK": os.W_OK, "R_OK": os.R_OK,
+             "X_OK": os.X_OK, "F_OK": os.F_OK, "access": os.access, "exists": os.path.exists,
+             "isfile": os.path.isfile, "isdir": os.path.isdir, "join": os.path.join, "expanduser": os.path.expanduser,
+             "dirname": os.path.dirname, "basename": os.path.basename}
+#: Attributes every module has, whatever its source.
+_MODULE_ATTRIBUTES = frozenset(("__name__", "__file__", "__doc__", "__path__", "__spec__", "__loader__",
+                                "__package__", "__builtins__", "__cached__", "__dict__", "__class__"))
 #: Built-in functions an import-time version check may call on plain values.
 _SAFE = {"tuple": tuple, "map": map, "int": int, "str": str, "len": len, "list": list}
 
@@ -167,8 +169,9 @@ class Walk:
     """One modelled ``import``: the modules loaded so far, as in ``sys.modules``."""
 
     def __init__(self, path: "List[str]", loaded: "Any" = (), facts: "Optional[Dict[str, Any]]" = None,
-                 version: "Optional[Tuple[int, ...]]" = None) -> None:
+                 version: "Optional[Tuple[int, ...]]" = None, environ: "Optional[Dict[str, str]]" = None) -> None:
         self.path = path
+        self.environ = dict(os.environ if environ is None else environ)
         self.loaded = frozenset(loaded)
         self.facts = dict(facts or {})
         self.version = tuple(version or sys.version_info[:3])
@@ -179,6 +182,7 @@ class Walk:
         self.stack: "List[str]" = []
         self.dynamic_roots: "Set[str]" = set()
         self.trust: "Dict[str, bool]" = {}
+        self.maybe: "Optional[Failure]" = None  # the first failure in code that may not run
 
     # -- the import system ---------------------------------------------------------------------
 
@@ -391,23 +395,31 @@ class Walk:
         return Failure("AttributeError", text, module.name)
 
 
+def _builtin_exception(name: str) -> "Optional[type]":
+    value = getattr(builtins, name, None)
+    return value if isinstance(value, type) and issubclass(value, BaseException) else None
+
+
 def _caught(cls: str, handler: "Any", frame: "Frame") -> "Optional[bool]":
-    """Whether an ``except`` clause catches ``cls``: True, False, or None (cannot tell)."""
+    """Whether an ``except`` clause catches ``cls``: True, False, or None (cannot tell).
+
+    Built-in classes are compared by their real hierarchy; a class of the
+    library's own (raised or caught) derives from Exception as far as can
+    be told, so only ``Exception``/``BaseException`` certainly catch it."""
     if handler.type is None:
         return True
     names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    raised = _builtin_exception(cls)
     answer: "Optional[bool]" = False
     for node in names:
-        caught = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+        name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+        caught = _builtin_exception(name) if name else None
         if caught is None:
-            answer = None
-            continue
-        if caught in ("BaseException",) or (caught == "Exception" and cls not in ("SystemExit", "KeyboardInterrupt")):
-            return True
-        if caught == cls or caught in _BASES.get(cls, ("Exception",)):
-            return True
-        if caught not in _BASES and caught not in ("LookupError", "Exception"):
             answer = None  # a class of the library's own: cannot tell what it derives from
+        elif raised is not None and issubclass(raised, caught):
+            return True
+        elif raised is None and caught in (Exception, BaseException):
+            return True
     return answer
 
 
@@ -506,6 +518,7 @@ class Frame:
     def define_only(self, body: "List[Any]") -> None:
         """Statements that may or may not run: their names may exist, nothing is imported."""
         for node in body:
+            self.check(node, runs=False)
             child: "Any"
             for child in ast.walk(node):
                 kind = type(child).__name__
@@ -606,23 +619,29 @@ class Frame:
 
     # -- expressions -------------------------------------------------------------------------------
 
-    def check(self, node: "Any") -> None:
-        """Attribute reads of modules in an expression that runs now (not in lambdas)."""
+    def check(self, node: "Any", runs: bool = True) -> None:
+        """Attribute reads of modules in an expression, in evaluation order
+        (not in lambdas).  One that fails raises when the expression ``runs``;
+        in one that may not run, the first is remembered as a possible failure."""
         stack = [node]
         while stack:
             item = stack.pop()
             kind = type(item).__name__
             if kind == "Lambda":
-                stack.extend(item.args.defaults)
+                stack.extend(reversed(item.args.defaults))
                 continue
             if kind == "Attribute" and isinstance(item.value, ast.Name) and isinstance(item.ctx, ast.Load):
                 bound = self.bindings.get(item.value.id)
                 if isinstance(bound, Module) and not bound.dynamic and bound.source is not None \
-                        and item.attr not in bound.defined and not item.attr.startswith("__"):
+                        and item.attr not in bound.defined and item.attr not in _MODULE_ATTRIBUTES:
                     full = bound.name + "." + item.attr
                     if full not in self.walk.modules:
-                        raise self.walk.no_attribute(item.attr, bound)
-            stack.extend(ast.iter_child_nodes(item))
+                        failure = self.walk.no_attribute(item.attr, bound)
+                        if runs:
+                            raise failure
+                        if self.walk.maybe is None:
+                            self.walk.maybe = failure
+            stack.extend(reversed(list(ast.iter_child_nodes(item))))
 
     def evaluate(self, node: "Any") -> "Any":
         """The value of a simple expression, or ``_NO_VALUE`` when it cannot be told here."""
@@ -661,6 +680,10 @@ class Frame:
             if isinstance(owner, (str, tuple)) and node.attr in ("split", "startswith", "endswith", "lower",
                                                                  "format", "strip", "partition"):
                 return getattr(owner, node.attr)
+            if owner is self.walk.environ and node.attr == "get":
+                return owner.get
+            if owner is _OsPath and node.attr in _OS_READS:
+                return _OS_READS[node.attr]
             raise ValueError(node.attr)
         if kind == "Call":
             function = node.func
@@ -668,8 +691,8 @@ class Frame:
             if qualified is not None and qualified in self.walk.facts and not node.args:
                 return self.walk.facts[qualified]
             callee: "Any" = self._value(function)
-            if not (callee in _SAFE.values() or (callable(callee) and isinstance(getattr(callee, "__self__", None),
-                                                                                  (str, tuple)))):
+            if not (any(callee is safe for safe in _SAFE.values()) or any(callee is read for read in _OS_READS.values())
+                    or (callable(callee) and isinstance(getattr(callee, "__self__", None), (str, tuple, dict)))):
                 raise ValueError("call")
             if node.keywords:
                 raise ValueError("keywords")
@@ -711,8 +734,11 @@ class Frame:
     def module_attribute(self, module: "Module", name: str) -> "Any":
         if module.name == "sys" and name in ("version_info", "platform", "byteorder", "maxsize"):
             return self.walk.version if name == "version_info" else getattr(sys, name)
-        if module.name == "os" and name == "name":
-            return os.name
+        if module.name in ("os", "os.path", "posixpath", "ntpath") and name in _OS_READS:
+            value = _OS_READS[name]
+            return self.walk.environ if value is _ENVIRON else value
+        if module.name == "os" and name == "path":
+            return _OsPath
         if name == "__version__":
             version = self.walk.version_of(module)
             if version is not None:
@@ -751,7 +777,7 @@ def _target_names(target: "Any") -> "List[str]":
 
 
 def walk(name: str, path: "List[str]", loaded: "Any" = (), facts: "Optional[Dict[str, Any]]" = None,
-         then: "Tuple[str, ...]" = ()) -> "Dict[str, Any]":
+         then: "Tuple[str, ...]" = (), environ: "Optional[Dict[str, str]]" = None) -> "Dict[str, Any]":
     """Model ``import name`` (then reading each attribute in ``then`` from it).
 
     Returns ``{"error": "Class: message" or None, "module": the module whose
@@ -760,7 +786,7 @@ def walk(name: str, path: "List[str]", loaded: "Any" = (), facts: "Optional[Dict
     ``error`` is None unless the failure is certain; a message of None
     means only the exception class is certain (the error is the class alone).
     """
-    model = Walk(path, loaded, facts)
+    model = Walk(path, loaded, facts, environ=environ)
     error: "Optional[Failure]" = None
     internal: "Optional[str]" = None
     try:
@@ -770,7 +796,9 @@ def walk(name: str, path: "List[str]", loaded: "Any" = (), facts: "Optional[Dict
                     and name + "." + attribute not in model.modules:
                 raise model.no_attribute(attribute, module)
     except Failure as failure:
-        error = failure
+        # code that may have run before it (an undecidable condition) fails
+        # first where it runs: the likelier answer, the class the same or not
+        error = model.maybe or failure
     except RecursionError:  # an import chain deeper than this interpreter can follow: cannot tell
         model.uncertain.append("recursion")
     except Exception as exc:  # noqa: BLE001 - a gap in the model must never break the report

@@ -174,7 +174,8 @@ def unusual(libs: "Dict[str, Dict[str, Any]]", found: "List[Dict[str, Any]]") ->
     return len(discovery.memo("sites", (), lambda: sites(libs))) > 1
 
 
-def graph(libs: "Dict[str, Dict[str, Any]]", backend: "Any") -> "Dict[str, Any]":
+def graph(libs: "Dict[str, Dict[str, Any]]", backend: "Any", environ: "Optional[Dict[str, str]]" = None
+          ) -> "Dict[str, Any]":
     """``import keras`` followed statically (see :mod:`kbackend.modgraph`),
     through the modules that win on the search path; cached until it changes."""
     loaded = frozenset(name for name in (importpath.LOADED_AT_START if importpath.FRESH_PROCESS else sys.modules)
@@ -191,9 +192,10 @@ def graph(libs: "Dict[str, Dict[str, Any]]", backend: "Any") -> "Dict[str, Any]"
         for name, module in (("optree", "optree"), ("dmtree", "tree")):
             facts["keras.src.utils.module_utils.{}.available".format(name)] = \
                 importpath.resolve(module, path) is not None
-        return modgraph.walk("keras", path, loaded, facts, ("backend",))
+        return modgraph.walk("keras", path, loaded, facts, ("backend",), environ)
 
-    return discovery.memo("module-graph", (backend if isinstance(backend, str) else None, loaded), compute)
+    variables = tuple(sorted((environ or {}).items()))
+    return discovery.memo("module-graph", (backend if isinstance(backend, str) else None, loaded, variables), compute)
 
 
 def graph_failure(walked: "Dict[str, Any]", import_fails: bool) -> "Optional[str]":
