@@ -216,11 +216,13 @@ def graph_problems(walked: "Dict[str, Any]", libs: "Dict[str, Dict[str, Any]]") 
     if walked["error"]:
         chain = [name for name in walked["chain"] if name]
         where = " -> ".join(chain[-4:]) if chain else walked["module"]
+        top = (walked["module"] or "?").split(".")[0]
+        folder = walked.get("tops", {}).get(top)
         out.append(problem(
             "import-fails-inside",
             "import keras fails while importing {} ({}): {}".format(walked["module"], where, walked["error"]),
-            "Make {!r} resolve to a whole installation: remove the partial copy or stub that wins on the search "
-            "path, or reinstall the package.".format(walked["module"].split(".")[0])))
+            "The {!r} that wins on the search path{} is not a whole installation of it: remove that file or "
+            "folder, or reinstall the package.".format(top, " ({})".format(folder) if folder else "")))
     groups = sites(libs)
     for module, folder in walked.get("tops", {}).items():
         if importpath.is_stdlib_entry(folder) or any(module in names for names in groups.values()):
