@@ -29,6 +29,7 @@ import importlib.machinery
 import os
 import re
 import sys
+import tokenize  # noqa: F401 - loaders' get_source imports it: loaded now, from the standard library
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
