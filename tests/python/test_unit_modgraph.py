@@ -176,6 +176,15 @@ class AgainstTheInterpreter(unittest.TestCase):
     def test_import_of_a_plain_module_as_a_package(self):
         self.check({"top.py": "import jaxish.numpy\n", "jaxish.py": "x = 1\n"}, expect_ok=False)
 
+    def test_handler_of_another_builtin_class_does_not_catch(self):
+        self.check({"top.py": "import dep\ntry:\n    dep.dumps({})\nexcept IOError:\n    pass\n", "dep.py": "x = 1\n"},
+                   expect_ok=False)
+
+    def test_condition_on_the_environment_and_the_file_system(self):
+        self.check({"top.py": "import os\nimport dep\nif not os.path.exists(os.path.join(os.path.expanduser('~'), "
+                              "'surely-absent-kbackend-file')):\n    dep.write()\n", "dep.py": "x = 1\n"},
+                   expect_ok=False)
+
     def test_from_package_import_a_missing_submodule(self):
         self.check({"top/__init__.py": "from top.sub import name\n", "top/sub/__init__.py": "from .inner import x\n"},
                    expect_ok=False)
