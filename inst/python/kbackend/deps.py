@@ -271,7 +271,12 @@ def loaded_requirements(tops: "Dict[str, str]", python: str, skip: "Tuple[str, .
     """Unmet requirements of every distribution the import loads, read where
     it is installed (``tops``: top-level module -> the folder it is loaded
     from), checked against what wins on the search path.  Keras's and JAX's
-    own are checked by :func:`check` already."""
+    own are checked by :func:`check` already.  Cached like discovery."""
+    return discovery.memo("loaded-requirements", (tuple(sorted(tops.items())), python, skip),
+                          lambda: _loaded_requirements(tops, python, skip))
+
+
+def _loaded_requirements(tops: "Dict[str, str]", python: str, skip: "Tuple[str, ...]") -> "List[Dict[str, str]]":
     locate = discovery.locate_distribution
     problems: "List[Dict[str, str]]" = []
     seen = set()  # type: set

@@ -178,12 +178,12 @@ def graph(libs: "Dict[str, Dict[str, Any]]", backend: "Any", environ: "Optional[
           ) -> "Dict[str, Any]":
     """``import keras`` followed statically (see :mod:`kbackend.modgraph`),
     through the modules that win on the search path; cached until it changes."""
+    with _stdlib.first():  # ast, only on this path; before the loaded modules are listed
+        from . import modgraph
     loaded = frozenset(name for name in (importpath.LOADED_AT_START if importpath.FRESH_PROCESS else sys.modules)
                        if not name.startswith(("kbackend", "__main__")))
 
     def compute() -> "Dict[str, Any]":
-        with _stdlib.first():  # ast, only on this path
-            from . import modgraph
 
         # what Keras decides at import from its own state: the backend, and
         # whether its lazily imported tree libraries can be found
@@ -211,7 +211,11 @@ def graph_failure(walked: "Dict[str, Any]", import_fails: bool) -> "Optional[str
 
 def graph_problems(walked: "Dict[str, Any]", libs: "Dict[str, Dict[str, Any]]") -> "List[Dict[str, str]]":
     """The failure the followed import meets, where it happens, and a mix of
-    environments, as problems."""
+    environments, as problems (cached with the walk)."""
+    return discovery.memo("module-graph-problems", (id(walked),), lambda: _graph_problems(walked, libs))
+
+
+def _graph_problems(walked: "Dict[str, Any]", libs: "Dict[str, Dict[str, Any]]") -> "List[Dict[str, str]]":
     out: "List[Dict[str, str]]" = []
     if walked["error"]:
         chain = [name for name in walked["chain"] if name]
