@@ -264,3 +264,46 @@ def _requirementproblem(owner: str, item: "Dict[str, Any]", python: str) -> "Dic
     return problem("dependency-mismatch", "{} requires {}, but {} {} is installed.".format(
         owner, want, item["name"], item["installed"]),
         "{} -m pip install \"{}{}\"".format(python, item["name"], item["specifier"]))
+
+
+def loaded_requirements(tops: "Dict[str, str]", python: str, skip: "Tuple[str, ...]" = ("keras", "jax")
+                        ) -> "List[Dict[str, str]]":
+    """Unmet requirements of every distribution the import loads, read where
+    it is installed (``tops``: top-level module -> the folder it is loaded
+    from), checked against what wins on the search path.  Keras's and JAX's
+    own are checked by :func:`check` already.  Cached like discovery."""
+    return discovery.memo("loaded-requirements", (tuple(sorted(tops.items())), python, skip),
+                          lambda: _loaded_requirements(tops, python, skip))
+
+
+def _loaded_requirements(tops: "Dict[str, str]", python: str, skip: "Tuple[str, ...]") -> "List[Dict[str, str]]":
+    locate = discovery.locate_distribution
+    problems: "List[Dict[str, str]]" = []
+    seen = set()  # type: set
+    for module, folder in sorted(tops.items()):
+        dist_dir = _distribution_in(folder, module)
+        if dist_dir is None or dist_dir in seen:
+            continue
+        seen.add(dist_dir)
+        owner = os.path.basename(dist_dir).split("-", 1)[0]
+        if discovery.normalize_dist_name(owner) in skip:
+            continue
+        for item in unmet(dist_dir, locate):
+            if item["installed"] is not None:
+                problems.append(_requirementproblem("{} (in {})".format(owner, folder), item, python))
+    return problems
+
+
+def _distribution_in(folder: str, module: str) -> "Optional[str]":
+    """The metadata folder in ``folder`` of the distribution that provides ``module``."""
+    names = {discovery.normalize_dist_name(dist) for dist in discovery.KNOWN_MODULES.get(module, (module,))}
+    names.update(dist for dist, provided in MODULES.items() if provided.split(".")[0] == module)
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return None
+    for entry in sorted(entries):
+        if entry.endswith((".dist-info", ".egg-info")) and \
+                discovery.normalize_dist_name(entry.split("-", 1)[0]) in names:
+            return os.path.join(folder, entry)
+    return None

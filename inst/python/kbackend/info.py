@@ -123,8 +123,14 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
     if installs["error"] and (would_be["status"] == "ok" or would_be["cause"] in ("backend-invalid",
                                                                                   "backend-not-installed")):
         would_be = rules._fail(dict(would_be), installs["error"], "install-broken")
-    shadow_error = shadows.first_failure(shadowing, import_fails=would_be["status"] == "error")
-    if shadow_error is not None:
+    import_fails = would_be["status"] == "error"
+    shadow_error = shadows.first_failure(shadowing, import_fails=import_fails)
+    walked = shadows.graph(libs, would_be["backend"], environ) if target == "keras" and flavour \
+        and shadows.unusual(libs, shadowing) else None
+    graph_error = shadows.graph_failure(walked, import_fails) if walked else None
+    if graph_error is not None:
+        would_be = rules._fail(dict(would_be), graph_error, "module-shadowed" if shadowing else "install-broken")
+    elif shadow_error is not None:
         would_be = rules._fail(dict(would_be), shadow_error, "module-shadowed")
     state = live.live_keras(target=target)
     outcome = dict(would_be)
@@ -181,6 +187,9 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
         record["problems"][:0] = shadows.problems(shadowing)
     if not state["locked"]:
         record["problems"].extend(installs["problems"])
+        if walked:
+            record["problems"].extend(shadows.graph_problems(walked, libs))
+            record["problems"].extend(deps.loaded_requirements(walked["tops"], sys.executable))
     if facts is not None:
         with _stdlib.first():  # only R asks about interfaces
             from . import interface_problems

@@ -9,7 +9,10 @@ class Python raises in the usual case, and the problem names the file.
 """
 
 
-from . import discovery, importpath, rules
+import os
+import sys
+
+from . import _stdlib, discovery, importpath, rules
 from .problems import problem
 
 MYPY = False
@@ -114,4 +117,128 @@ def problems(found: "List[Dict[str, Any]]") -> "List[Dict[str, str]]":
             "{} in {} replaces {}: {}.".format(shadow["path"], importpath.describe_entry(shadow["entry"]), what, effect),
             "Rename or remove {} (and any __pycache__ next to it), or run from another directory.".format(
                 shadow["path"])))
+    return out
+
+
+#: The libraries whose own modules run only once Keras has chosen its
+#: backend: a failure inside them comes after Keras's own checks.
+_BACKEND_LIBRARIES = ("tensorflow", "jax", "jaxlib", "torch", "openvino", "theano", "cntk", "scipy")
+
+
+def _own_site(entry: str) -> bool:
+    """Whether a search-path entry belongs to this interpreter's own
+    installation (its prefixes, the user site), not to another environment."""
+    folder = os.path.normcase(os.path.abspath(entry or os.curdir))
+    prefixes = {sys.prefix, sys.exec_prefix, getattr(sys, "base_prefix", sys.prefix),
+                getattr(sys, "base_exec_prefix", sys.exec_prefix)}
+    site = sys.modules.get("site")
+    user = getattr(site, "USER_SITE", None) if site is not None else None
+    for prefix in list(prefixes) + ([user] if user else []):
+        root = os.path.normcase(os.path.abspath(prefix))
+        if folder == root or folder.startswith(root + os.sep):
+            return True
+    return False
+
+
+def sites(libs: "Dict[str, Dict[str, Any]]") -> "Dict[str, List[str]]":
+    """The folders the found libraries are installed in, with the libraries
+    in each; this interpreter's own site folders count as one (``""``)."""
+    found: "Dict[str, List[str]]" = {}
+    for name, lib in libs.items():
+        where = lib.get("dist") or lib.get("path")
+        if not where or lib.get("version") is None:
+            continue
+        entry = os.path.dirname(where) if lib.get("dist") else _entry_of_path(name, where)
+        if entry is None:
+            continue
+        found.setdefault("" if _own_site(entry) else entry, []).append(name)
+    return found
+
+
+def _entry_of_path(name: str, path: str) -> "Optional[str]":
+    folder = os.path.dirname(path)
+    if os.path.basename(path).startswith("__init__."):
+        folder = os.path.dirname(folder)
+    return folder
+
+
+def unusual(libs: "Dict[str, Dict[str, Any]]", found: "List[Dict[str, Any]]") -> bool:
+    """Whether the installation is out of the ordinary, so that the import
+    must be followed module by module: a shadowing file, a library found
+    without its distribution's metadata (a stub, a partial copy), or the
+    libraries of more than one environment on one search path."""
+    if found:
+        return True
+    if any(lib.get("version") == "unknown" for lib in libs.values()):
+        return True
+    return len(discovery.memo("sites", (), lambda: sites(libs))) > 1
+
+
+def graph(libs: "Dict[str, Dict[str, Any]]", backend: "Any", environ: "Optional[Dict[str, str]]" = None
+          ) -> "Dict[str, Any]":
+    """``import keras`` followed statically (see :mod:`kbackend.modgraph`),
+    through the modules that win on the search path; cached until it changes."""
+    with _stdlib.first():  # ast, only on this path; before the loaded modules are listed
+        from . import modgraph
+    loaded = frozenset(name for name in (importpath.LOADED_AT_START if importpath.FRESH_PROCESS else sys.modules)
+                       if not name.startswith(("kbackend", "__main__")))
+
+    def compute() -> "Dict[str, Any]":
+
+        # what Keras decides at import from its own state: the backend, and
+        # whether its lazily imported tree libraries can be found
+        path = importpath.search_path()
+        facts = {"keras.src.backend.config.backend": backend, "keras.backend.load_backend._BACKEND": backend}
+        for name, module in (("optree", "optree"), ("dmtree", "tree")):
+            facts["keras.src.utils.module_utils.{}.available".format(name)] = \
+                importpath.resolve(module, path) is not None
+        return modgraph.walk("keras", path, loaded, facts, ("backend",), environ)
+
+    variables = tuple(sorted((environ or {}).items()))
+    return discovery.memo("module-graph", (backend if isinstance(backend, str) else None, loaded, variables), compute)
+
+
+def graph_failure(walked: "Dict[str, Any]", import_fails: bool) -> "Optional[str]":
+    """The exception the followed import meets first, or None.  When the
+    rules already predict a failure, a failure inside a backend library comes
+    after it (Keras checks its configuration before loading one)."""
+    if not walked["error"]:
+        return None
+    if import_fails and any(name.split(".")[0] in _BACKEND_LIBRARIES for name in walked["chain"] + [walked["module"]]):
+        return None
+    return walked["error"]
+
+
+def graph_problems(walked: "Dict[str, Any]", libs: "Dict[str, Dict[str, Any]]") -> "List[Dict[str, str]]":
+    """The failure the followed import meets, where it happens, and a mix of
+    environments, as problems (cached with the walk)."""
+    return discovery.memo("module-graph-problems", (id(walked),), lambda: _graph_problems(walked, libs))
+
+
+def _graph_problems(walked: "Dict[str, Any]", libs: "Dict[str, Dict[str, Any]]") -> "List[Dict[str, str]]":
+    out: "List[Dict[str, str]]" = []
+    if walked["error"]:
+        chain = [name for name in walked["chain"] if name]
+        where = " -> ".join(chain[-4:]) if chain else walked["module"]
+        top = (walked["module"] or "?").split(".")[0]
+        folder = walked.get("tops", {}).get(top)
+        out.append(problem(
+            "import-fails-inside",
+            "import keras fails while importing {} ({}): {}".format(walked["module"], where, walked["error"]),
+            "The {!r} that wins on the search path{} is not a whole installation of it: remove that file or "
+            "folder, or reinstall the package.".format(top, " ({})".format(folder) if folder else "")))
+    groups = sites(libs)
+    for module, folder in walked.get("tops", {}).items():
+        if importpath.is_stdlib_entry(folder) or any(module in names for names in groups.values()):
+            continue
+        groups.setdefault("" if _own_site(folder) else folder, []).append(module)
+    if len(groups) > 1:
+        described = ["{} ({}{})".format(folder or "this Python's own site-packages", ", ".join(sorted(names)[:6]),
+                                        ", ..." if len(names) > 6 else "")
+                     for folder, names in sorted(groups.items())]
+        out.append(problem(
+            "environments-mixed",
+            "import keras loads packages from more than one environment: {}.".format("; ".join(described)),
+            "Remove the other environment's folder from PYTHONPATH (or .pth files), or run that environment's own "
+            "Python."))
     return out
