@@ -632,11 +632,16 @@ class _Walker:
         (user's, certainly read) module binds no such name and has no such
         submodule."""
         origin, _ = self.judge.find(module)
-        if origin is None or trusted(origin) or not origin.endswith(".py"):
+        loaded = sys.modules.get(module)
+        if origin is not None and loaded is not None and (trusted(origin) or origin in ("built-in", "frozen")):
+            if name in vars(loaded) or self.judge.find(module + "." + name)[0] is not None:
+                return True  # an installed module loaded here: its namespace is the answer
+        elif origin is None or trusted(origin) or not origin.endswith(".py"):
             return True
-        summary = self.judge.summary(module, origin, self.depth + 1)
-        if summary is None or summary.state.has(name) is not False:
-            return True
+        else:
+            summary = self.judge.summary(module, origin, self.depth + 1)
+            if summary is None or summary.state.has(name) is not False:
+                return True
         if origin.endswith("__init__.py"):
             sub, _ = self.judge.find(module + "." + name)
             if sub is not None:
@@ -834,6 +839,13 @@ class _Walker:
             return False
         if isinstance(node, ast.Attribute) and node.attr == "TYPE_CHECKING":
             return False
+        if isinstance(node, (ast.Call, ast.Attribute, ast.Subscript, ast.Name)):
+            known, value = self.value(node, st)
+            if known:
+                try:
+                    return bool(value)
+                except Exception:  # noqa: BLE001 - a value without truth: cannot decide
+                    return None
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
             left, right = self.value(node.left, st), self.value(node.comparators[0], st)
             if left[0] and right[0]:
@@ -858,9 +870,19 @@ class _Walker:
                 return True, tuple(sys.version_info) if node.attr == "version_info" else getattr(sys, node.attr)
             if module == "os" and node.attr == "name":
                 return True, os.name
+            if module == "os" and node.attr == "environ":  # the environment Keras will run with
+                return True, dict(os.environ)
             base = self.value(node.value, st)
             if base[0] and node.attr in ("major", "minor", "micro"):
                 return False, None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.keywords and \
+                node.func.attr in ("get", "getenv") and 1 <= len(node.args) <= 2:
+            owner = self.value(node.func.value, st) if node.func.attr == "get" else (
+                (True, dict(os.environ)) if isinstance(node.func.value, ast.Name)
+                and st.aliases.get(node.func.value.id) == "os" else (False, None))
+            args = [self.value(arg, st) for arg in node.args]
+            if owner[0] and isinstance(owner[1], dict) and all(ok for ok, _ in args):
+                return True, owner[1].get(*[value for _, value in args])
         if isinstance(node, ast.Attribute) and node.attr in ("major", "minor", "micro"):
             base = self.value(node.value, st)
             if base[0] and isinstance(base[1], tuple):
@@ -1147,13 +1169,28 @@ def _namespace(module: str, origin: str, judge_: "Judge", notes: "List[str]") ->
             return verdict
         if name in state.maybe:
             return True
-        note = "{!r} may be bound dynamically ({}); judged by whether the package's sources bind it".format(
+        note = "{!r} may be bound dynamically ({}); judged by whether the module's source names it".format(
             name, state.anything[0])
         if note not in notes:
             notes.append(note)
-        return _occurs_anywhere(origin, name)
+        return _mentioned(origin, name) or _occurs_anywhere(origin, name)
 
     return present
+
+
+def _mentioned(origin: str, name: str) -> bool:
+    """Whether the module's own source spells ``name`` as a string: what
+    ``globals()[n] = ...`` over a list of names, or ``exec`` of a string
+    built here, most likely binds."""
+    ast = _ast()
+    tree = _read_tree(origin)
+    if tree is None:
+        return False
+    for node in ast.walk(tree):
+        ok, value = _const(node)
+        if ok and isinstance(value, str) and (value == name or name in value.replace("(", " ").split()):
+            return True
+    return False
 
 
 def _occurs_anywhere(origin: str, name: str) -> bool:
