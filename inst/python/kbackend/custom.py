@@ -345,10 +345,11 @@ class Judge:
         if tree is None:
             self.cache[key] = None
             return None
-        dynamic = _is_dynamic(tree)
+        dynamic = (b"__path__" in data or b"modules" in data) and _is_dynamic(tree)
         self.running.add(key)
         try:
             walker = _Walker(self, name, path, os.path.basename(path) == "__init__.py", user, depth)
+            walker.has_globals = b"global" in data
             walker.walk(tree.body, state)
         finally:
             self.running.discard(key)
@@ -405,6 +406,7 @@ class _Walker:
         self.judge, self.name, self.path, self.is_package = judge, name, path, is_package
         self.user, self.depth = user, depth
         self.ast = _ast()
+        self.has_globals = True  # whether any function may declare a global (cheap test on the source)
 
     def walk(self, body: "List[Any]", st: "_State") -> None:
         for node in body:
@@ -418,7 +420,7 @@ class _Walker:
         where = "{} line {}".format(self.path, getattr(node, "lineno", "?"))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             st.bind(node.name)
-            names = _declared_globals(node)
+            names = _declared_globals(node) if self.has_globals else set()
             if names:
                 st.functions[node.name] = names
             else:
@@ -1101,6 +1103,14 @@ def judge(module: str, origin: "Optional[str]", locate: "Locate") -> "Dict[str, 
             failure = summary.state.failure if summary is not None else None
             if failure is not None:
                 return _failed(failure, unable, notes, origin)
+    if origin.endswith(".py") and trusted(origin) and module not in sys.modules and module not in _MID_IMPORT:
+        first = checks["required"][0] if checks["required"] else None
+        doubts: "List[str]" = []
+        if first is not None and _surely_unbound(module, origin, first, judge_, doubts):
+            if doubts:
+                notes.append("{!r} is spelled in no file {} takes names from, but {} binds names dynamically"
+                             .format(first, module, doubts[0]))
+            return {"error": "ValueError: " + checks["missing"] + first, "notes": notes, "origin": origin}
     names = _namespace(module, origin, judge_, notes)
     if isinstance(names, dict):
         return names
@@ -1176,6 +1186,106 @@ def _namespace(module: str, origin: str, judge_: "Judge", notes: "List[str]") ->
         return _mentioned(origin, name) or _occurs_anywhere(origin, name)
 
     return present
+
+
+_DYNAMIC_MARKS = (b"globals(", b"vars(", b"locals(", b"exec(", b"setattr(", b"__dict__", b"modules[")
+#: The shapes of a dynamic binding in text (a superset: parsed to be sure).
+_DYNAMIC_USE = (
+    rb"(globals|vars|locals)\(\)\s*(\[|\.\s*(update|setdefault|__setitem__))|[(,]\s*(globals|vars|locals)\(\)"
+    rb"|=\s*(globals|vars|locals)\(\)|\bexec\s*\(|\bsetattr\s*\(|__dict__\s*(\[|\.\s*update)"
+    rb"|modules\s*\[[^\]\n]*\]\s*=[^=]")
+
+
+def _module_level_nodes(tree: "Any") -> "Iterable[Any]":
+    """Every node that runs when the module is imported: not the bodies
+    of functions, lambdas or classes (a function's ``globals()`` runs only
+    when called)."""
+    ast = _ast()
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            stack.extend(node.decorator_list if not isinstance(node, ast.Lambda) else [])
+            continue
+        if isinstance(node, ast.ClassDef):
+            stack.extend(node.decorator_list + node.bases)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _binds_dynamically(tree: "Any") -> bool:
+    """Whether source may bind module names other than by statements:
+    ``exec``, ``setattr``, a namespace dictionary (``globals()``, ``vars()``,
+    ``__dict__``) stored into, updated, kept or handed to a call.  Reading
+    one (``globals().keys()``, ``'x' in globals()``) binds nothing."""
+    ast = _ast()
+    if tree is None:
+        return True
+
+    def namespace(node: "Any") -> bool:
+        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in ("globals", "vars", "locals")) or \
+            (isinstance(node, ast.Attribute) and node.attr == "__dict__")
+
+    for node in _module_level_nodes(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in ("exec", "setattr"):
+                return True
+            if isinstance(func, ast.Attribute) and func.attr in ("update", "setdefault", "__setitem__") and \
+                    namespace(func.value):
+                return True
+            if any(namespace(arg) for arg in node.args) or any(namespace(k.value) for k in node.keywords):
+                return True
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and namespace(node.value):
+            return True
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and namespace(node.value):
+            return True
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and \
+                isinstance(node.value, ast.Attribute) and node.value.attr == "modules":
+            return True
+    return False
+
+
+def _surely_unbound(module: str, origin: str, name: str, judge_: "Judge", doubts: "List[str]") -> bool:
+    """Installed code, read as text: ``name`` is not bound when no file the
+    module star-imports from (transitively) spells it as a word.  A file that
+    binds names dynamically (``globals()[key] = ...``) could still bind it
+    from data: that file goes to ``doubts``, and the answer is the likeliest
+    one.  The common case, a library such as numpy named as a backend, is
+    answered without parsing most of its files."""
+    import re
+
+    needle = name.encode()
+    word = re.compile(rb"\b" + re.escape(needle) + rb"\b")
+    star = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*\*", re.M)
+    todo, seen = [(module, origin)], set()
+    while todo:
+        current, path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        if len(seen) > _MAX_MODULES:
+            return False
+        data = _read(path) if os.path.isfile(path) else None
+        if data is None or (needle in data and (not path.endswith(".py") or word.search(data))):
+            return False
+        if not path.endswith(".py"):
+            continue  # compiled: its names are strings in it, and this one is not
+        if any(mark in data for mark in _DYNAMIC_MARKS) and re.search(_DYNAMIC_USE, data) and \
+                _binds_dynamically(_parse(data, path)):
+            doubts.append(path)
+        is_package = os.path.basename(path) == "__init__.py"
+        for match in star.finditer(data):
+            target = match.group(1).decode("ascii", "replace")
+            level = len(target) - len(target.lstrip("."))
+            resolved = _Walker(judge_, current, path, is_package, False, 0).absolute(target[level:] or None, level)
+            found = judge_.find(resolved)[0] if resolved else None
+            if resolved is None or found is None:
+                return False
+            todo.append((resolved, found))
+    return True
 
 
 def _mentioned(origin: str, name: str) -> bool:
