@@ -106,10 +106,11 @@ def _const(node: "Any") -> "Tuple[bool, Any]":
     if isinstance(node, getattr(ast, "Constant", ())):
         constant: "Any" = node
         return True, constant.value
-    for kind, field in (("Num", "n"), ("Str", "s"), ("Bytes", "s"), ("NameConstant", "value")):
-        cls = getattr(ast, kind, None)
-        if cls is not None and isinstance(node, cls) and not isinstance(node, getattr(ast, "Constant", ())):
-            return True, getattr(node, field)
+    if sys.version_info < (3, 8):  # older parsers make these; 3.8+ makes Constant only (and deprecates them)
+        for kind, field in (("Num", "n"), ("Str", "s"), ("Bytes", "s"), ("NameConstant", "value")):
+            cls = getattr(ast, kind, None)
+            if cls is not None and isinstance(node, cls):
+                return True, getattr(node, field)
     if isinstance(node, (ast.Tuple, ast.List)):
         values = [_const(item) for item in node.elts]
         if all(ok for ok, _ in values):
@@ -158,6 +159,7 @@ class _State:
         "aliases",
         "all",
         "all_known",
+        "all_tuple",
         "anything",
         "failure",
         "functions",
@@ -178,12 +180,14 @@ class _State:
         self.all: "Optional[List[str]]" = None
         self.all_known = True
         self.functions: "Dict[str, Set[str]]" = {}  # function -> names it declares global and binds
+        self.all_tuple = False  # __all__ is a tuple (a list cannot be added to it)
 
     def copy(self) -> "_State":
         other = _State()
         other.sure, other.maybe = set(self.sure), set(self.maybe)
         other.anything, other.failure, other.notes = list(self.anything), self.failure, list(self.notes)
         other.aliases, other.origins = dict(self.aliases), dict(self.origins)
+        other.all_tuple = self.all_tuple
         other.all, other.all_known, other.functions = (list(self.all) if self.all is not None else None,
                                                        self.all_known, dict(self.functions))
         return other
@@ -463,7 +467,11 @@ class _Walker:
         elif isinstance(node, (ast.For, getattr(ast, "AsyncFor", ast.For))):
             self.effects([node.iter], st, where)
             ok, value = _const(node.iter)
-            runs = (ok and bool(value)) or (isinstance(node.iter, (ast.List, ast.Tuple, ast.Set)) and bool(node.iter.elts))
+            literal = isinstance(node.iter, (ast.List, ast.Tuple, ast.Set))
+            runs = (ok and bool(value)) or (literal and bool(node.iter.elts))
+            if (ok and not value) or (literal and not node.iter.elts):  # nothing to loop over
+                self.walk(node.orelse, st)
+                return
             loop = st.copy()
             for name in _target_names(node.target):
                 loop.bind(name)
@@ -715,12 +723,17 @@ class _Walker:
         ast = self.ast
         names = _strings(node.value)
         if isinstance(node, ast.AugAssign):
+            if st.all_tuple and isinstance(node.value, ast.List) and isinstance(node.op, ast.Add):
+                st.failure = _Failure("TypeError", 'can only concatenate tuple (not "list") to tuple', True,
+                                      "{} line {}".format(self.path, node.lineno))
+                return
             if names is not None and st.all is not None:
                 st.all = st.all + names
             else:
                 st.all_known = False
         elif names is not None:
             st.all, st.all_known = names, True
+            st.all_tuple = isinstance(node.value, ast.Tuple)
         else:
             st.all, st.all_known = [], False
 
@@ -803,6 +816,11 @@ class _Walker:
                                         .format(where, named[0]))
                     else:
                         st.anything.append("{}: the module's namespace dictionary is handed to a call".format(where))
+                if isinstance(func, ast.Attribute) and func.attr in ("append", "extend") and \
+                        isinstance(func.value, ast.Name) and func.value.id == "__all__" and st.all_tuple:
+                    st.failure = _Failure("AttributeError", "'tuple' object has no attribute {!r}".format(func.attr),
+                                          True, where)
+                    return
                 if isinstance(func, ast.Attribute) and func.attr in ("append", "extend") and \
                         isinstance(func.value, ast.Name) and func.value.id == "__all__":
                     names = _strings(node.args[0]) if node.args else None
