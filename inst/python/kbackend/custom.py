@@ -275,6 +275,7 @@ class Judge:
         self.cache: "Dict[str, Optional[Summary]]" = {}
         self.running: "Set[str]" = set()
         self.read = 0
+        self.files: "List[str]" = []  # the user's files read: the answer holds while they are unchanged
 
     # -- finding modules -------------------------------------------------------------------------------
     def find(self, name: str, depth: int = 0) -> "Tuple[Optional[str], bool]":
@@ -331,6 +332,8 @@ class Judge:
         if depth > _MAX_DEPTH or self.read >= _MAX_MODULES or not path.endswith(".py"):
             return None
         self.read += 1
+        if not trusted(path):
+            self.files.append(path)
         data = _read(path)
         if data is None:
             self.cache[key] = None
@@ -1093,17 +1096,55 @@ def _keras_checks(package: "Optional[str]", loader: "Optional[str]") -> "Dict[st
     return checks
 
 
+_ANSWERS: "Dict[Any, Tuple[Any, Dict[str, Any]]]" = {}
+
+
+def _stamps(paths: "Iterable[str]") -> "Tuple[Any, ...]":
+    stamps: "List[Any]" = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+            stamps.append((info.st_mtime_ns, info.st_size))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
+
+
+def judged(module: str, origin: "Optional[str]", locate: "Locate") -> "Dict[str, Any]":
+    """:func:`judge`, remembered while the search path, the environment
+    and every file of the user's it read are unchanged (``backend_info()``
+    is called often in a session; the reading is the slow part)."""
+    key = (module, origin, tuple(sys.path), tuple(sorted(os.environ.items())))
+    found = _ANSWERS.get(key)
+    if found is not None and _stamps(found[1]["files"]) == found[0]:
+        return found[1]
+    answer = judge(module, origin, locate)
+    if len(_ANSWERS) > 64:
+        _ANSWERS.clear()
+    _ANSWERS[key] = (_stamps(answer["files"]), answer)
+    return answer
+
+
 # -- the answer --------------------------------------------------------------------------------------------
 def judge(module: str, origin: "Optional[str]", locate: "Locate") -> "Dict[str, Any]":
     """What ``import keras`` does with ``module`` as its custom backend.
 
-    Returns ``{"error", "notes", "origin"}``: ``error`` is the exception as
+    Returns ``{"error", "notes", "origin", "files"}``: ``error`` is the exception as
     ``"Class: message"`` or None for "imports"; ``notes`` say where the
     answer is uncertain (then it is the likeliest one); ``origin`` is where
     the module was found (None: not found, and ``error`` says so)."""
-    checks = keras_checks(locate)
-    unable = "ValueError: " + checks["unable"] + module
     judge_ = Judge(locate)
+    answer = _judge(module, origin, judge_)
+    files = list(judge_.files)
+    if answer["origin"] and os.path.isfile(answer["origin"]):
+        files.append(answer["origin"])
+    answer["files"] = sorted(set(files))
+    return answer
+
+
+def _judge(module: str, origin: "Optional[str]", judge_: "Judge") -> "Dict[str, Any]":
+    checks = keras_checks(judge_.locate)
+    unable = "ValueError: " + checks["unable"] + module
     notes: "List[str]" = []
     if origin is None:
         origin, _ = judge_.find(module)

@@ -212,7 +212,7 @@ def _resolve_custom_backend(
     # Keras imports the module (a failing import becomes "Unable to import
     # backend"), checks its required entries, then keras.backend imports the
     # rest of the backend API by name: all judged from the source, never run.
-    judged = custom.judge(backend, find_origin(backend), find_origin)
+    judged = custom.judged(backend, find_origin(backend), find_origin)
     if judged["origin"] is not None:
         outcome["custom_module"] = judged["origin"]
     if judged["notes"]:
