@@ -212,7 +212,12 @@ def _resolve_custom_backend(
     # Keras imports the module (a failing import becomes "Unable to import
     # backend"), checks its required entries, then keras.backend imports the
     # rest of the backend API by name: all judged from the source, never run.
-    judged = custom.judged(backend, find_origin(backend), find_origin)
+    origin = find_origin(backend)
+    try:
+        judged = custom.judged(backend, origin, find_origin)
+    except Exception as exc:  # noqa: BLE001 - a reading kbackend cannot finish must not break the report
+        judged = {"error": None if origin else "ValueError: Unable to import backend : {}".format(backend),
+                  "origin": origin, "notes": ["reading its source failed ({}: {})".format(type(exc).__name__, exc)]}
     if judged["origin"] is not None:
         outcome["custom_module"] = judged["origin"]
     if judged["notes"]:
