@@ -1231,13 +1231,17 @@ def _namespace(module: str, origin: str, judge_: "Judge", notes: "List[str]") ->
         answer = _failed(state.failure, unable, notes, origin)
         if answer["error"] is not None:
             return answer
-    notes.extend(n for n in state.notes if n not in notes)
+    # doubts about the reading that are not about a name: where an import lands
+    notes.extend(n for n in state.notes if "cannot tell where" in n and n not in notes)
 
     def present(name: str) -> bool:
         verdict = state.has(name)
         if verdict is not None:
             return verdict
         if name in state.maybe:
+            why = [n for n in state.notes if repr(name) in n] or [
+                "{!r} is bound only on some paths, under a condition kbackend cannot decide".format(name)]
+            notes.extend(n for n in why if n not in notes)
             return True
         note = "{!r} may be bound dynamically ({}); judged by whether the module's source names it".format(
             name, state.anything[0])
