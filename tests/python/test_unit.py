@@ -381,7 +381,7 @@ class Keras2Rules(unittest.TestCase):
             path = os.path.join(box.root, "mine.py")
             with open(path, "w") as handle:
                 handle.write("import os\ndef placeholder(): pass\nif os:\n    variable = 1\n")
-            self.assertEqual(custom.first_missing_entry("mine", path, lambda name: None), "function")
+            self.assertEqual(custom.first_missing_entry("mine", path, {"os": os.__file__}.get), "function")
             outcome = self.resolve({"KERAS_BACKEND": "mine"}, origin=path)
             self.assertEqual(outcome["error"], "ValueError: Invalid backend. Missing required entry : function")
 
@@ -414,7 +414,9 @@ class Keras2Rules(unittest.TestCase):
                 handle.write("from base import *\n")
             locate = {"base": base}.get
             self.assertEqual(custom.first_missing_entry("mine", mine, locate), None)
-            self.assertEqual(custom.first_missing_entry("mine", mine, lambda name: None), "placeholder")
+            # base cannot be found: the import fails, which Keras reports as such
+            self.assertEqual(custom.import_error("mine", mine, lambda name: None),
+                             "ValueError: Unable to import backend : mine")
 
     def test_dynamic_code_falls_back_to_package_sources(self):
         with Sandbox() as box:
@@ -422,7 +424,7 @@ class Keras2Rules(unittest.TestCase):
             os.makedirs(os.path.join(package, "sub"))
             init = os.path.join(package, "__init__.py")
             with open(init, "w") as handle:
-                handle.write("exec('x = 1')\n")
+                handle.write("exec(open(__file__[:-11] + 'sub/impl.py').read())\n")
             impl = os.path.join(package, "sub", "impl.py")
             with open(impl, "w") as handle:
                 handle.write("def placeholder(): pass\nvariable = 1\n")
@@ -750,9 +752,9 @@ class Setting(unittest.TestCase):
     def test_keras2_custom_module_accepted_only_if_found(self):
         with installed({"keras": "2.3.1", "theano": "1.0.5"}, keras_layout="keras2") as box:
             with open(os.path.join(box.site, "mybackend.py"), "w") as handle:
-                handle.write("placeholder = variable = function = None\nraise SystemExit('never run')\n")
+                handle.write("placeholder = variable = function = None\n__import__('os')._exit(3)\n")
             with open(os.path.join(box.site, "halfbackend.py"), "w") as handle:
-                handle.write("placeholder = None\nraise SystemExit('never run')\n")
+                handle.write("placeholder = None\n__import__('os')._exit(3)\n")
             importlib_reset()
             self.assertIsNone(kbackend.use_keras_backend("mybackend"))
             # the prediction judges the module, never running it: Keras would stop at `variable`

@@ -118,6 +118,7 @@ def collect(record: "Dict[str, Any]", environ: "Dict[str, str]", would_be: "Dict
                               "Keras {} is TensorFlow-only; KERAS_BACKEND={!r} is ignored.".format(
                                   keras["version"], environ["KERAS_BACKEND"]),
                               "Install Keras 3 (pip install -U keras) to use other backends."))
+    found.extend(would_be.get("problems") or [])  # the rules' own doubts (a custom backend judged from its source)
     found.extend(_tf_problems(record, environ))
     found.extend(_home_problems(record, environ))
     return found

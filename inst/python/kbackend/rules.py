@@ -209,15 +209,26 @@ def _resolve_custom_backend(
     if backend.startswith("."):
         return _fail(outcome, "TypeError: the 'package' argument is required to perform a relative import "
                               "for {!r}".format(backend), "backend-invalid")
+    # Keras imports the module (a failing import becomes "Unable to import
+    # backend"), checks its required entries, then keras.backend imports the
+    # rest of the backend API by name: all judged from the source, never run.
     origin = find_origin(backend)
-    if origin is None:
-        return _fail(outcome, "ValueError: Unable to import backend : {}".format(backend), "backend-invalid")
-    outcome["custom_module"] = origin
-    # Keras checks the three required entries, then keras.backend imports the
-    # rest of the backend API by name.
-    error = custom.import_error(backend, origin, find_origin)
-    if error:
-        return _fail(outcome, error, "backend-invalid")
+    try:
+        judged = custom.judged(backend, origin, find_origin)
+    except Exception as exc:  # noqa: BLE001 - a reading kbackend cannot finish must not break the report
+        judged = {"error": None if origin else "ValueError: Unable to import backend : {}".format(backend),
+                  "origin": origin, "notes": ["reading its source failed ({}: {})".format(type(exc).__name__, exc)]}
+    if judged["origin"] is not None:
+        outcome["custom_module"] = judged["origin"]
+    if judged["notes"]:
+        outcome["problems"] = [{
+            "code": "custom-backend-uncertain",
+            "message": "kbackend judged the custom backend module {!r} from its source and cannot be sure: {}."
+                       .format(backend, "; ".join(judged["notes"][:3])),
+            "fix": "Check with verify = TRUE (backend_info(verify=True)), which imports Keras in a separate process.",
+        }]
+    if judged["error"]:
+        return _fail(outcome, judged["error"], "backend-invalid")
     return outcome
 
 
