@@ -75,6 +75,8 @@ def parse(facts: "Any") -> "Optional[Dict[str, Any]]":
         "tensorflow_loaded": bool(facts.get("tensorflow_loaded", False)),
         # kerasR, once loaded: whether its load imported keras and its modules
         "connected": bool(connected) if connected is not None else None,
+        "reticulate_version": facts.get("reticulate_version") if isinstance(
+            facts.get("reticulate_version"), str) else None,
     }
 
 

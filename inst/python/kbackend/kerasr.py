@@ -8,9 +8,13 @@ connects to Keras in its ``.onLoad``, through ``keras_init()``:
    names no environment and registers no module) -- then
    ``py_numpy_available()``, ``import("numpy")`` and
    ``py_module_available("keras")``, which *imports* keras, so the backend is
-   fixed by ``library(kerasR)``.  Any failure here is swallowed: kerasR
-   prints "keras not available" and loads without a connection;
-   ``kerasR::keras_init()`` tries again later.
+   fixed by ``library(kerasR)`` -- even when the numpy check failed, as the
+   keras check runs anyway.  Any failure here is swallowed: kerasR prints
+   "keras not available" (or "numpy not available") and loads without a
+   connection; ``kerasR::keras_init()`` tries again later.  reticulate reads
+   NumPy through its C API and accepts NumPy 2's only from 1.38.0 on
+   (``src/libpython.cpp``), so with an older reticulate NumPy 2 counts as
+   not available.
 2. Then numpy and the 22 submodules of :data:`SUBMODULES`, one by one, with
    no error handler: the first that cannot be imported makes
    ``library(kerasR)`` fail (".onLoad failed in loadNamespace()") with that
@@ -32,6 +36,9 @@ from .problems import problem
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional, Tuple
+
+#: The first reticulate that accepts NumPy 2's C API.
+RETICULATE_NUMPY2 = (1, 38)
 
 #: The modules keras_init() imports after keras itself, in its order.
 SUBMODULES = (
@@ -106,6 +113,18 @@ def _first_missing(package: str) -> "Optional[Tuple[str, str]]":
     return None
 
 
+def numpy_unavailable(record: "Dict[str, Any]", facts: "Dict[str, Any]") -> "Optional[str]":
+    """Why reticulate's ``py_numpy_available()`` is FALSE here, or None."""
+    version = record["installed"].get("numpy")
+    if version is None:
+        return "numpy is not installed in this Python"
+    reticulate = discovery.version_tuple(facts["reticulate_version"])
+    if reticulate and reticulate < RETICULATE_NUMPY2 and discovery.version_tuple(version) >= (2,):
+        return ("reticulate {} cannot use NumPy {} (NumPy 2 needs reticulate 1.38 or later), so "
+                "py_numpy_available() is FALSE".format(facts["reticulate_version"], version))
+    return None
+
+
 def settle(record: "Dict[str, Any]", facts: "Dict[str, Any]", environ: "Dict[str, str]",
            state: "Dict[str, Any]") -> None:
     """Apply kerasR's load to ``record`` (in place): ``interface.load``, the
@@ -114,7 +133,7 @@ def settle(record: "Dict[str, Any]", facts: "Dict[str, Any]", environ: "Dict[str
     if facts["loaded"]:
         load = _after_load(record, facts, environ, state, name)
     else:
-        load = _before_load(record, state, name)
+        load = _before_load(record, facts, state, name)
     if record["interface"] is not None:
         record["interface"]["connected"] = facts["connected"] if facts["loaded"] else None
         record["interface"]["load"] = load
@@ -125,10 +144,16 @@ def _load(outcome: str, reason: str, error: "Optional[str]" = None,
     return {"outcome": outcome, "error": error, "module": module, "reason": reason}
 
 
-def _before_load(record: "Dict[str, Any]", state: "Dict[str, Any]", name: str) -> "Dict[str, Any]":
-    if record["installed"].get("numpy") is None:
-        load = _load("unconnected", "numpy is not installed in this Python, so kerasR's keras_available() is "
-                     "FALSE", record["error"])
+def _before_load(record: "Dict[str, Any]", facts: "Dict[str, Any]", state: "Dict[str, Any]",
+                 name: str) -> "Dict[str, Any]":
+    # keras_available() imports keras whatever the numpy check said
+    imports_keras = record["status"] == "ok" and not state["locked"]
+    numpy = numpy_unavailable(record, facts)
+    if numpy is not None:
+        missing = missing_submodule(keras_package(record["keras"]["path"])) if imports_keras else None
+        later = "" if missing is None else "; with numpy usable, kerasR would then fail on Keras {}'s missing {}".format(
+            record["keras"]["version"], missing[0])
+        load = _load("unconnected", numpy + later, record["error"], missing[0] if missing else None)
     elif record["status"] == "error":
         load = _load("unconnected", "its import of keras fails ({}), and kerasR swallows that".format(
             record["error"] or record["reason"]), record["error"])
@@ -149,20 +174,19 @@ def _before_load(record: "Dict[str, Any]", state: "Dict[str, Any]", name: str) -
                     name, record["keras"]["version"], error),
                 "Install a Keras with that layout, Keras 2.3 or earlier (pip install \"keras<2.4\", which needs "
                 "TensorFlow 1.x or Theano), in this Python, or use the keras3 R package instead."))
-        if not state["locked"]:
-            record["problems"].append(problem(
-                "kerasr-imports-keras",
-                "{} imports keras when it loads: library(kerasR) starts Python and fixes the backend ({!r}) "
-                "for the rest of the R session.".format(name, record["backend"]),
-                "Call kbackend::use_keras_backend() before library(kerasR) (in R Markdown, in the setup "
-                "chunk), never after it."))
+    if imports_keras:
+        record["problems"].append(problem(
+            "kerasr-imports-keras",
+            "{} imports keras when it loads: library(kerasR) starts Python and fixes the backend ({!r}) "
+            "for the rest of the R session.".format(name, record["backend"]),
+            "Call kbackend::use_keras_backend() before library(kerasR) (in R Markdown, in the setup "
+            "chunk), never after it."))
     if load["outcome"] == "unconnected":
         record["problems"].append(problem(
             "kerasr-unconnected",
-            "library(kerasR) will load without a connection to Keras: {} (it only prints \"keras not "
-            "available\").".format(load["reason"]),
-            "Fix that first (see the other problems; kerasR needs Keras 2.3 or earlier), then "
-            "kerasR::keras_init() connects, or load kerasR after the fix."))
+            "library(kerasR) will load without a connection to Keras: {} (it only prints a message).".format(
+                load["reason"]),
+            _fix(numpy, "then kerasR::keras_init() connects, or load kerasR after the fix.")))
     return load
 
 
@@ -178,12 +202,13 @@ def _after_load(record: "Dict[str, Any]", facts: "Dict[str, Any]", environ: "Dic
             record.update(status="error", error=failure["error"])
             record["problems"].insert(0, failure["problem"])
     missing = None
-    if record["status"] == "ok" and record["installed"].get("numpy") is not None:
+    numpy = numpy_unavailable(record, facts)
+    if record["status"] == "ok" and numpy is None:
         missing = missing_submodule(keras_package(record["keras"]["path"]))
         if missing is not None:
             record.update(status="error", error=missing[1])
-    if record["installed"].get("numpy") is None:
-        failed = "numpy is not installed in this Python"
+    if numpy is not None:
+        failed = numpy
     elif record["status"] == "error":
         failed = "importing keras fails ({})".format(record["error"] or record["reason"])
     else:
@@ -194,8 +219,18 @@ def _after_load(record: "Dict[str, Any]", facts: "Dict[str, Any]", environ: "Dic
         fix = "Call kerasR::keras_init(), which retries the connection."
     else:
         message = "{} is loaded but not connected to Keras: {}.".format(name, failed)
-        fix = ("Fix that (see the other problems; kerasR needs Keras 2.3 or earlier), then call "
-               "kerasR::keras_init(), which retries the connection.")
+        fix = _fix(numpy, "then call kerasR::keras_init(), which retries the connection.")
     record["problems"].insert(0, problem("kerasr-not-connected", message, fix))
     return _load("not-connected", failed or "its import of keras failed when it loaded",
                  record["error"], missing[0] if missing else None)
+
+
+def _fix(numpy: "Optional[str]", then: str) -> str:
+    if numpy is not None and numpy.startswith("reticulate"):
+        first = ("Update reticulate (install.packages(\"reticulate\"), then restart R) or install numpy<2 in "
+                 "this Python")
+    elif numpy is not None:
+        first = "Install numpy in this Python"
+    else:
+        first = "Fix that first (see the other problems; kerasR needs Keras 2.3 or earlier)"
+    return "{}; {}".format(first, then)
