@@ -226,6 +226,6 @@ interface_report <- function(iface, record) {
     connected = iface$connected,
     source = iface$source,
     module = record$interface$module %||% "keras",
-    load = record$interface$load
+    load = record$interface[["load"]]
   )
 }

@@ -238,3 +238,17 @@ test_that("the interface argument takes kerasR, and kerasR changes no variable",
   expect_equal(res$python, test_python())
   expect_false("keras-python-overrides" %in% res$codes)
 })
+
+test_that("the report says what kerasR's load will do, and whether it connected", {
+  before <- list(name = "kerasR", version = "0.8.0", loaded = FALSE, connected = NA,
+                 source = "installed", module = "keras", load = list(outcome = "fails"))
+  expect_match(interface_text(before), "not loaded yet: answered as after its load; its load will fail",
+               fixed = TRUE)
+  after <- modifyList(before, list(loaded = TRUE, connected = FALSE, source = "loaded",
+                                   load = list(outcome = "not-connected")))
+  expect_equal(interface_text(after), "kerasR 0.8.0 (loaded, not connected), imports keras")
+  # other interfaces have no load outcome: "load" must not match "loaded"
+  keras3 <- list(name = "keras3", version = "1.5.1", loaded = TRUE, connected = NA,
+                 source = "loaded", module = "keras")
+  expect_equal(interface_text(keras3), "keras3 1.5.1 (loaded), imports keras")
+})
