@@ -199,6 +199,20 @@ class AfterLoad(unittest.TestCase):
         self.assertIn("No module named 'keras'", first["message"])
         self.assertIn("kerasR::keras_init()", first["fix"])
 
+    def test_not_connected_and_keras_init_would_fail_on_the_layout(self):
+        with installed(KERAS3, modules=KERAS3_API, keras_layout="keras3"):
+            record = kbackend.backend_info(interface=kerasr_facts(loaded=True, connected=False))
+        self.assertEqual(record["error"], "ModuleNotFoundError: No module named 'keras.layers.core'")
+        self.assertEqual(record["interface"]["load"]["module"], "keras.layers.core")
+        self.assertIn("kerasR::keras_init() fails", record["problems"][0]["message"])
+
+    def test_not_connected_for_numpy_needs_a_new_session(self):
+        with installed(dict(KERAS3, numpy="2.4.6"), modules=KERAS3_API, keras_layout="keras3"):
+            record = kbackend.backend_info(interface=kerasr_facts(loaded=True, connected=False,
+                                                                  reticulate_version="1.28"))
+        self.assertIn("NumPy 2 needs reticulate 1.38", record["problems"][0]["message"])
+        self.assertIn("restart R", record["problems"][0]["fix"])
+
     def test_not_connected_but_fixed_since(self):
         with installed(KERAS2_TF1):
             record = kbackend.backend_info(interface=kerasr_facts(loaded=True, connected=False))

@@ -209,6 +209,9 @@ def _after_load(record: "Dict[str, Any]", facts: "Dict[str, Any]", environ: "Dic
             record.update(status="error", error=missing[1])
     if numpy is not None:
         failed = numpy
+    elif missing is not None:
+        failed = "keras imports, but Keras {} has no {}, so kerasR::keras_init() fails ({})".format(
+            record["keras"]["version"], missing[0], missing[1])
     elif record["status"] == "error":
         failed = "importing keras fails ({})".format(record["error"] or record["reason"])
     else:
@@ -226,11 +229,11 @@ def _after_load(record: "Dict[str, Any]", facts: "Dict[str, Any]", environ: "Dic
 
 
 def _fix(numpy: "Optional[str]", then: str) -> str:
+    """The fix for an unconnected kerasR; a numpy fix needs a new R session
+    (the running Python and reticulate keep what they loaded)."""
     if numpy is not None and numpy.startswith("reticulate"):
-        first = ("Update reticulate (install.packages(\"reticulate\"), then restart R) or install numpy<2 in "
-                 "this Python")
-    elif numpy is not None:
-        first = "Install numpy in this Python"
-    else:
-        first = "Fix that first (see the other problems; kerasR needs Keras 2.3 or earlier)"
-    return "{}; {}".format(first, then)
+        return ("Update reticulate (install.packages(\"reticulate\")) or install numpy<2 in this Python, then "
+                "restart R and load kerasR again.")
+    if numpy is not None:
+        return "Install numpy in this Python, then restart R and load kerasR again."
+    return "Fix that first (see the other problems; kerasR needs Keras 2.3 or earlier); {}".format(then)
