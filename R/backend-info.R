@@ -25,10 +25,15 @@
 #' * `via`: `"subprocess"` or `"in-process"`;
 #' * `reticulate_version`;
 #' * `interface`: the R interface the answer is for -- `name` (`"keras3"`,
-#'   `"keras"` or `"reticulate"`), `version`, `loaded`, `source` (how it was
-#'   chosen: `"loaded"`, `"argument"`, `"installed"` or `"default"`) and
-#'   `module`, the Python module it imports (`"keras"`, or
-#'   `"tensorflow.keras"` for the legacy package by default);
+#'   `"keras"`, `"kerasR"` or `"reticulate"`), `version`, `loaded`,
+#'   `connected` (for a loaded kerasR: whether its load imported Keras; `NA`
+#'   otherwise), `source` (how it was chosen: `"loaded"`, `"argument"`,
+#'   `"installed"` or `"default"`), `module`, the Python module it imports
+#'   (`"keras"`, or `"tensorflow.keras"` for the legacy package by default),
+#'   and for kerasR `load`: `outcome` (before it loads: `"connects"`,
+#'   `"unconnected"` or `"fails"`; after: `"connected"` or
+#'   `"not-connected"`), `error`, `module` (the submodule that is missing)
+#'   and `reason`;
 #' * `env_mismatch`: a data frame (`variable`, `r`, `python`) of
 #'   `KERAS_BACKEND`, `KERAS_HOME` and `TF_USE_LEGACY_KERAS` where R's value
 #'   differs from what the running Python sees. reticulate does not copy
@@ -50,13 +55,28 @@
 #'   `KERAS_IMPLEMENTATION` is `"keras"`, so `KERAS_BACKEND` and `keras.json`
 #'   are ignored by default; copies `KERAS_PYTHON` over `RETICULATE_PYTHON`;
 #'   prefers a virtual environment named `r-tensorflow`.
+#' * **kerasR** (0.8.0) starts Python when it loads (reticulate's default
+#'   choice: it names no environment), imports `keras` -- so the backend is
+#'   fixed by `library(kerasR)` -- and then 22 Keras 2 submodules
+#'   (`keras.layers.core`, ...). If importing `keras` fails, kerasR loads
+#'   unconnected and `kerasR::keras_init()` retries later; if a submodule is
+#'   missing, `library(kerasR)` fails with that `ModuleNotFoundError`. Which
+#'   submodules the installed Keras has is read from its files: no Keras
+#'   since 2.3 has them all, so with Keras 2.4+ or 3 the record's `status` is
+#'   `"error"` and `error` is the exception `library(kerasR)` raises.
 #' * **reticulate**: a plain `import("keras")`, nothing changed.
+#'
+#' When no interface is loaded and none is named, the installed one is used,
+#' newest first (keras3, then keras, then kerasR): someone with several
+#' installed most likely follows current material; say otherwise with
+#' `interface`.
 #'
 #' Each effect that matters is listed in `problems` with its fix
 #' (`keras3-ignores-config-backend`, `keras3-keras-home`,
 #' `keras-implementation-tensorflow`, `keras-python-overrides`,
 #' `keras-legacy-with-keras3`, `reticulate-too-old`,
-#' `theano-embedded-headers`).
+#' `theano-embedded-headers`, `kerasr-imports-keras`, `kerasr-keras-layout`,
+#' `kerasr-unconnected`, `kerasr-not-connected`).
 #'
 #' With `verify = TRUE` it also imports Keras for real, in a separate Python
 #' process with the same environment (and a temporary copy of `keras.json`, so
@@ -77,10 +97,10 @@
 #' @param timeout Time limit in seconds for the `verify` import (a single
 #'   positive number). Unused unless `verify = TRUE`.
 #' @param interface The R interface that will import Keras, when none is
-#'   loaded yet: `"keras3"`, `"keras"` (the legacy package) or
+#'   loaded yet: `"keras3"`, `"keras"` (the legacy package), `"kerasR"` or
 #'   `"reticulate"` (a plain `reticulate::import("keras")`). By default the
-#'   loaded one, else the installed one (keras3 before keras), else
-#'   reticulate. See "R interfaces" below.
+#'   loaded one, else the installed one (keras3, keras, kerasR, in that
+#'   order), else reticulate. See "R interfaces" below.
 #' @returns A list of class `kbackend_info`. Among its elements: `backend`
 #'   (`NULL` when none can be named), `status` (`"ok"` or `"error"`), `error`,
 #'   `source`, `reason`, `locked`, `locked_by` (character), `keras_home`,

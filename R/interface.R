@@ -1,17 +1,22 @@
-# Which R interface will import Keras -- keras3, the legacy keras package, or
-# a plain reticulate::import("keras") -- and what loading it does to the
-# answer. R supplies the facts only R knows; the bundled Python module applies
+# Which R interface will import Keras -- keras3, the legacy keras package,
+# kerasR, or a plain reticulate::import("keras") -- and what loading it does
+# to the answer. R supplies the facts only R knows; the bundled Python module applies
 # the interface's load steps to the environment it resolves with
 # (python/kbackend/interfaces.py), so the logic stays in one place. The steps
 # that choose the interpreter are reticulate's, so they live here.
 
-# Interfaces in the order an installed one is preferred.
-interface_packages <- c("keras3", "keras")
+# Interfaces in the order an installed one is preferred: the current one
+# (keras3), then the package it replaced (keras), then kerasR, the oldest,
+# which imports Keras 2 modules that no Keras since 2.3 has. Someone with
+# several installed most likely follows the newest material; the
+# `interface` argument says otherwise. A loaded interface always wins.
+interface_packages <- c("keras3", "keras", "kerasR")
 interface_names <- c(interface_packages, "reticulate")
 
 # The interface the answer is for: the one already loaded; else `interface`;
-# else the installed one (keras3 before keras); else plain reticulate.
-# Returns list(name, version, loaded, source, reticulate_requirement).
+# else the installed one (keras3, keras, kerasR); else plain reticulate.
+# Returns list(name, version, loaded, connected, source,
+# reticulate_requirement); `connected` is NA but for a loaded kerasR.
 keras_interface <- function(interface = NULL) {
   loaded <- Filter(isNamespaceLoaded, interface_packages)
   installed <- Filter(function(p) nzchar(system.file(package = p)), interface_packages)
@@ -33,9 +38,19 @@ keras_interface <- function(interface = NULL) {
     name = name,
     version = facts$version,
     loaded = name %in% loaded,
+    connected = if (name == "kerasR" && name %in% loaded) kerasr_connected() else NA,
     source = source,
     reticulate_requirement = facts$reticulate_requirement
   )
+}
+
+# Whether a loaded kerasR holds its Keras modules: its .onLoad (keras_init())
+# stores each import in its `modules` environment, the last one
+# keras.preprocessing.image; it stores nothing when keras was not available.
+kerasr_connected <- function() {
+  modules <- get0("modules", envir = asNamespace("kerasR"), inherits = FALSE)
+  is.environment(modules) &&
+    exists("keras.preprocessing.image", envir = modules, inherits = FALSE)
 }
 
 # Version and reticulate requirement of an installed package (NA when it is
@@ -78,7 +93,10 @@ interface_facts <- function(iface, python_started) {
     # Python's home (Windows)
     home_keras_exists = dir.exists("~/.keras/"),
     # with Python running, loading the R tensorflow package imports TensorFlow
-    tensorflow_loaded = isNamespaceLoaded("tensorflow")
+    tensorflow_loaded = isNamespaceLoaded("tensorflow"),
+    connected = if (is.na(iface$connected)) NULL else iface$connected,
+    # reticulate accepts NumPy 2 from 1.38 on: kerasR's numpy check
+    reticulate_version = reticulate_version()
   )
 }
 
@@ -98,8 +116,9 @@ keras3_cache_dir <- function() {
 # What the interface's load (and that of the R tensorflow package it
 # imports) does to RETICULATE_PYTHON: TENSORFLOW_PYTHON, then KERAS_PYTHON,
 # is copied over it. A named character vector for withr::local_envvar().
+# kerasR copies nothing: it lets reticulate choose.
 interface_python_env <- function(iface) {
-  if (iface$name == "reticulate" || iface$loaded) {
+  if (iface$name %in% c("reticulate", "kerasR") || iface$loaded) {
     return(character())
   }
   env <- character()
@@ -121,8 +140,10 @@ copy_variable <- function(env, from) {
 # package "tensorflow" at priority 5 with "r-tensorflow" (and "r-keras" with
 # reticulate >= 1.36); legacy keras 2.13+ registers with no priority (0),
 # earlier ones at 10, with "r-tensorflow" (2.7-2.11: "r-reticulate").
+# kerasR registers nothing: its py_available(initialize = TRUE) starts
+# reticulate's default choice, as a plain import does.
 interface_discovery_hints <- function(iface) {
-  if (iface$name == "reticulate") {
+  if (iface$name %in% c("reticulate", "kerasR")) {
     return(list(module = NULL, environments = NULL))
   }
   tensorflow <- list(
@@ -202,7 +223,9 @@ interface_report <- function(iface, record) {
     name = iface$name,
     version = iface$version,
     loaded = iface$loaded,
+    connected = iface$connected,
     source = iface$source,
-    module = record$interface$module %||% "keras"
+    module = record$interface$module %||% "keras",
+    load = record$interface[["load"]]
   )
 }

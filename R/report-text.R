@@ -80,14 +80,23 @@ interface_text <- function(interface) {
   } else {
     paste0(" ", interface$version)
   }
-  state <- if (isTRUE(interface$loaded)) {
+  connected <- interface[["connected"]]
+  state <- if (isTRUE(interface$loaded) && is.logical(connected) && length(connected) == 1 &&
+               !is.na(connected)) {
+    if (connected) "loaded, connected" else "loaded, not connected"
+  } else if (isTRUE(interface$loaded)) {
     "loaded"
   } else if (identical(interface$name, "reticulate")) {
     "a plain import(\"keras\")"
   } else {
     paste0(interface$source, "; not loaded yet: answered as after its load")
   }
-  paste0(interface$name, version, " (", state, "), imports ", interface$module %||% "keras")
+  will <- c(
+    connects = "; its load will connect", unconnected = "; it will load unconnected",
+    fails = "; its load will fail"
+  )[interface[["load"]][["outcome"]] %||% ""]
+  if (isTRUE(interface$loaded) || is.na(will)) will <- ""
+  paste0(interface$name, version, " (", state, will, "), imports ", interface$module %||% "keras")
 }
 
 # Why a verify run could not decide: "timed out" or "crashed".

@@ -30,7 +30,8 @@
 #'   `"tensorflow"` also sets `KERAS_IMPLEMENTATION = "keras"`, as that
 #'   package's `use_backend()` does (it would otherwise import
 #'   `tensorflow.keras`). Under keras3, `"jax-cpu"` and `"jax-gpu"` are
-#'   accepted and mean `"jax"`.
+#'   accepted and mean `"jax"`. kerasR imports Keras when it loads: call
+#'   this before `library(kerasR)`.
 #' @returns `use_keras_backend()`: the previous value of R's `KERAS_BACKEND`
 #'   (`NA` if it was unset), invisibly. `check_keras_backend()`: `backend`,
 #'   invisibly.

@@ -33,6 +33,7 @@
 #                             no Keras); default: pyenv 3.11.7, else python3
 #   KBACKEND_TEST_VENV        .venv python (Keras 3 + TF + JAX + torch)
 #   KBACKEND_TEST_VENV_PY37   .venv-py37 python (Keras 2.3.1 + Theano)
+#   KBACKEND_TEST_VENV_KERAS2 .venv-keras2 python (Keras 2.15 + TF 2.15)
 #   KBACKEND_BARE_PYTHON      the Python without Keras of the keras-less
 #                             check; default: .venv-tools, else /usr/bin/python3
 #   KBACKEND_STRICT_TESTS     for the lab check; default true
@@ -66,13 +67,14 @@ fi
 export KBACKEND_TEST_PYTHON
 export KBACKEND_TEST_VENV=${KBACKEND_TEST_VENV:-$ROOT/.venv/bin/python}
 export KBACKEND_TEST_VENV_PY37=${KBACKEND_TEST_VENV_PY37:-$ROOT/.venv-py37/bin/python}
-for py in "$KBACKEND_TEST_PYTHON" "$KBACKEND_TEST_VENV" "$KBACKEND_TEST_VENV_PY37"; do
+export KBACKEND_TEST_VENV_KERAS2=${KBACKEND_TEST_VENV_KERAS2:-$ROOT/.venv-keras2/bin/python}
+for py in "$KBACKEND_TEST_PYTHON" "$KBACKEND_TEST_VENV" "$KBACKEND_TEST_VENV_PY37" "$KBACKEND_TEST_VENV_KERAS2"; do
   [ -x "$py" ] || die "missing interpreter $py (run tools/setup-python.sh)"
 done
 "$KBACKEND_TEST_PYTHON" -c "import numpy" 2>/dev/null \
   || die "KBACKEND_TEST_PYTHON=$KBACKEND_TEST_PYTHON needs numpy"
 log "test python: $KBACKEND_TEST_PYTHON"
-log "venvs: $KBACKEND_TEST_VENV, $KBACKEND_TEST_VENV_PY37"
+log "venvs: $KBACKEND_TEST_VENV, $KBACKEND_TEST_VENV_PY37, $KBACKEND_TEST_VENV_KERAS2"
 export KBACKEND_STRICT_TESTS=${KBACKEND_STRICT_TESTS:-true}
 
 # The keras-less bare check's Python: one without Keras, as a user's may be.
@@ -276,7 +278,7 @@ bare_check() {
   shift 2
   mkdir -p "$WORK/$name/no-miniconda"
   run_check "$name" \
-    -u KBACKEND_TEST_PYTHON -u KBACKEND_TEST_VENV -u KBACKEND_TEST_VENV_PY37 \
+    -u KBACKEND_TEST_PYTHON -u KBACKEND_TEST_VENV -u KBACKEND_TEST_VENV_PY37 -u KBACKEND_TEST_VENV_KERAS2 \
     -u KBACKEND_STRICT_TESTS -u NOT_CRAN -u WORKON_HOME -u PYENV_VERSION \
     "$@" RETICULATE_MINICONDA_PATH="$WORK/$name/no-miniconda" || return 1
   read -r -a counts <<<"$(tests_summary "$name")"

@@ -10,7 +10,8 @@
 #
 # The lab names its interpreters with KBACKEND_TEST_PYTHON (a plain Python,
 # with numpy, without Keras), KBACKEND_TEST_VENV (.venv: Keras 3 with
-# TensorFlow, JAX and torch) and KBACKEND_TEST_VENV_PY37 (.venv-py37: Keras
+# TensorFlow, JAX and torch), KBACKEND_TEST_VENV_KERAS2 (.venv-keras2: Keras
+# 2.15 with TensorFlow 2.15) and KBACKEND_TEST_VENV_PY37 (.venv-py37: Keras
 # 2.3.1 with Theano); tools/setup-python.sh builds them.
 
 # TRUE when skips must fail (KBACKEND_STRICT_TESTS=true).
@@ -135,19 +136,24 @@ test_python_probe <- function() {
 }
 
 # The real Keras environments (tools/setup-python.sh builds them):
-# "main" = .venv (Keras 3, TensorFlow, JAX, torch), "py37" = .venv-py37
-# (Keras 2.3.1, Theano, TF 1.15). Named by KBACKEND_TEST_VENV and
+# "main" = .venv (Keras 3, TensorFlow, JAX, torch), "keras2" = .venv-keras2
+# (Keras 2.15, TF 2.15), "py37" = .venv-py37 (Keras 2.3.1, Theano, TF 1.15).
+# Named by KBACKEND_TEST_VENV, KBACKEND_TEST_VENV_KERAS2 and
 # KBACKEND_TEST_VENV_PY37 (the python executable or the environment folder).
 # The tests that use them import real Keras, so they are slow: they skip on
 # CRAN as well (skip_slow_on_cran()).
-venv_python <- function(which = c("main", "py37")) {
+venv_python <- function(which = c("main", "py37", "keras2")) {
   which <- match.arg(which)
-  var <- c(main = "KBACKEND_TEST_VENV", py37 = "KBACKEND_TEST_VENV_PY37")[[which]]
+  var <- c(
+    main = "KBACKEND_TEST_VENV", py37 = "KBACKEND_TEST_VENV_PY37",
+    keras2 = "KBACKEND_TEST_VENV_KERAS2"
+  )[[which]]
   what <- c(
     main = "a Keras 3 environment (Keras 3 with TensorFlow, JAX and torch)",
-    py37 = "a Keras 2.3.1 environment (Python 3.7 with Keras 2.3.1 and Theano)"
+    py37 = "a Keras 2.3.1 environment (Python 3.7 with Keras 2.3.1 and Theano)",
+    keras2 = "a Keras 2.15 environment (Keras 2.15 with TensorFlow 2.15)"
   )[[which]]
-  folder <- c(main = ".venv", py37 = ".venv-py37")[[which]]
+  folder <- c(main = ".venv", py37 = ".venv-py37", keras2 = ".venv-keras2")[[which]]
   path <- Sys.getenv(var)
   skip_unless(nzchar(path), sprintf(
     "needs %s: set %s to its python (tools/setup-python.sh builds %s)",

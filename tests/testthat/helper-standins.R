@@ -1,4 +1,4 @@
-# Stand-ins for the R packages tensorflow, keras3 and legacy keras, which
+# Stand-ins for the R packages tensorflow, keras3, legacy keras and kerasR, which
 # cannot be installed here: tests/standins holds minimal packages that do
 # only the real packages' load-time steps (see the comments there). Their
 # DESCRIPTIONs carry two placeholders: @VERSION@ (the stand-ins gate each
@@ -58,20 +58,22 @@ local_standins <- function(versions = c(keras3 = "1.5.1", keras = "2.15.0",
   lib
 }
 
-# keras3 and keras import tensorflow, so it is always installed, and first.
+# keras3 and keras import tensorflow, so with either it is installed, and
+# first. kerasR imports only reticulate.
 standins_to_install <- function(which) {
-  known <- c("tensorflow", "keras3", "keras")
+  known <- c("tensorflow", "keras3", "keras", "kerasR")
   unknown <- setdiff(which, known)
   if (length(unknown) > 0) {
     stop("No stand-in for: ", paste(unknown, collapse = ", "), call. = FALSE)
   }
-  intersect(known, c("tensorflow", which))
+  needs_tensorflow <- any(c("keras3", "keras") %in% which)
+  intersect(known, c(if (needs_tensorflow) "tensorflow", which))
 }
 
 # The version of each package to install, from `versions` over the defaults
 # (so c(keras3 = "1.2.0") keeps the default tensorflow).
 standin_versions <- function(versions, which) {
-  defaults <- c(keras3 = "1.5.1", keras = "2.15.0", tensorflow = "2.20.0")
+  defaults <- c(keras3 = "1.5.1", keras = "2.15.0", tensorflow = "2.20.0", kerasR = "0.8.0")
   versions <- c(versions, defaults[setdiff(names(defaults), names(versions))])
   versions[which]
 }

@@ -199,6 +199,7 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
         if compile_failure is not None and record["status"] == "ok":
             record.update(status="error", error=compile_failure["error"])
             record["problems"].insert(0, compile_failure["problem"])
+        interface_problems.settle(record, facts, environ, state)
     return record
 
 

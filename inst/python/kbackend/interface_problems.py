@@ -28,6 +28,16 @@ def problems(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[s
     return found
 
 
+def settle(record: "Dict[str, Any]", facts: "Dict[str, Any]", environ: "Dict[str, str]",
+           state: "Dict[str, Any]") -> None:
+    """What the interface's load does to the record beyond its environment
+    (in place): kerasR's load connects, loads unconnected or fails."""
+    if facts["name"] == "kerasR":
+        from . import kerasr
+
+        kerasr.settle(record, facts, environ, state)
+
+
 def _keras3(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[str, Any]") -> "List[Dict[str, str]]":
     found: "List[Dict[str, str]]" = []
     steps = {step["code"]: step for step in applied["steps"]}

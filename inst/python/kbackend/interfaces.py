@@ -21,6 +21,9 @@ steps follow the packages' ``.onLoad`` code, version by version:
   ``KERAS_IMPLEMENTATION`` (lower-cased, default ``"tensorflow"``) is
   ``"tensorflow"``, else the module that variable names; it is resolved at
   first use, so the variable counts until then.
+* kerasR 0.8.0: imports plain ``keras`` and changes no variable; what its
+  load does (Python starts, keras is imported, 22 submodules are imported or
+  the load fails) is :mod:`kbackend.kerasr`'s.
 
 The interpreter steps (``KERAS_PYTHON`` over ``RETICULATE_PYTHON``, the
 ``r-keras`` environment) are reticulate's business and stay on the R side.
@@ -34,7 +37,7 @@ if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional, Tuple
 
 #: Interfaces an answer can be given for; "reticulate" is a plain import("keras").
-NAMES = ("keras3", "keras", "reticulate")
+NAMES = ("keras3", "keras", "kerasR", "reticulate")
 #: R environment variables the interfaces read at load or first use.
 R_VARIABLES = ("KERAS_BACKEND", "KERAS_HOME", "KERAS_IMPLEMENTATION", "TF_CPP_MIN_LOG_LEVEL")
 #: The keras3 release each load step first appeared in.
@@ -60,6 +63,7 @@ def parse(facts: "Any") -> "Optional[Dict[str, Any]]":
     if not isinstance(r_environ, dict):
         raise ValueError("interface 'r_environ' must be a dict")
     version = facts.get("version")
+    connected = facts.get("connected")
     return {
         "name": facts["name"],
         "version": version if isinstance(version, str) and version else None,
@@ -69,6 +73,10 @@ def parse(facts: "Any") -> "Optional[Dict[str, Any]]":
         "cache_dir": facts.get("cache_dir"),
         "home_keras_exists": bool(facts.get("home_keras_exists", True)),
         "tensorflow_loaded": bool(facts.get("tensorflow_loaded", False)),
+        # kerasR, once loaded: whether its load imported keras and its modules
+        "connected": bool(connected) if connected is not None else None,
+        "reticulate_version": facts.get("reticulate_version") if isinstance(
+            facts.get("reticulate_version"), str) else None,
     }
 
 
