@@ -41,6 +41,7 @@ _LAZY = {
     "with_keras_backend": "setting",
     "backend_survey": "workers",
     "use_keras_backend_on": "workers",
+    "usable_keras_backends": "matrix",
 }
 
 if _sys.version_info >= (3, 7):
@@ -58,6 +59,7 @@ if _sys.version_info >= (3, 7):
 
 MYPY = False
 if MYPY or _sys.version_info < (3, 7):  # type checkers see them; 3.6 has no module __getattr__ (PEP 562)
+    from .matrix import usable_keras_backends
     from .setting import check_keras_backend, use_keras_backend, with_keras_backend
     from .workers import backend_survey, use_keras_backend_on
 
@@ -73,6 +75,7 @@ __all__ = [
     "backend_info_json",
     "backend_survey",
     "check_keras_backend",
+    "usable_keras_backends",
     "use_keras_backend",
     "use_keras_backend_on",
     "with_keras_backend",
