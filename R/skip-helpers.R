@@ -38,7 +38,11 @@ skip_if_no_keras_backend <- function(backend = NULL, interface = NULL) {
   }
   check_interface_arg(interface)
   reason <- tryCatch(
-    if (is.null(backend)) session_backend_problem(interface) else named_backend_problem(backend, interface),
+    if (is.null(backend)) {
+      session_backend_problem(interface)
+    } else {
+      named_backend_problem(backend, interface)
+    },
     kbackend_error = function(e) one_line(conditionMessage(e))
   )
   if (is.null(reason)) {
@@ -60,7 +64,10 @@ skip_if_keras_locked <- function() {
   }
   by <- paste(info$locked_by, collapse = ", ")
   skip_test(sprintf(
-    "Keras is already loaded in this R session (imported via: %s) with the '%s' backend; this test needs to switch backends",
+    paste(
+      "Keras is already loaded in this R session (imported via: %s) with the '%s' backend;",
+      "this test needs to switch backends"
+    ),
     if (nzchar(by)) by else "keras", info$backend
   ))
 }
@@ -91,8 +98,10 @@ one_line <- function(message) {
 
 skip_test <- function(reason) {
   if (!requireNamespace("testthat", quietly = TRUE)) {
-    kb_abort("{.fn skip_if_no_keras_backend} is for testthat tests: install the {.pkg testthat} package.",
-             class = "kbackend_error_bad_argument")
+    kb_abort(
+      "{.fn skip_if_no_keras_backend} is for testthat tests: install the {.pkg testthat} package.",
+      class = "kbackend_error_bad_argument"
+    )
   }
   testthat::skip(reason)
 }
