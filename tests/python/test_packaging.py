@@ -157,6 +157,7 @@ def test_every_layout_builds_the_same_wheel_and_sdist(dists):
         assert files == wheels["as-is"], layout
         entry_points = files["kbackend-0.1.0.dist-info/entry_points.txt"].decode()
         assert "kbackend = kbackend.cli:main" in entry_points
+        assert "[pytest11]\nkbackend = kbackend.pytest_plugin" in entry_points  # the pytest plugin
     for layout, (sdist, _) in dists.items():
         with tarfile.open(sdist) as archive:
             members = {member.name: member for member in archive.getmembers()}

@@ -77,7 +77,7 @@ test_that("a usage error or a crash is a classed error with the stderr tail", {
     class = "kbackend_error_python"
   )
   expect_equal(err$status, 2L)
-  expect_match(conditionMessage(err), "{use}", fixed = TRUE)
+  expect_match(conditionMessage(err), "{use,matrix}", fixed = TRUE)
 
   missing <- run_kbackend_cli(file.path(tempdir(), "no-python"), "--json")
   expect_false(missing$status %in% c(0L, 1L, 3L))

@@ -28,19 +28,24 @@ from .errors import (
     KBackendError,
     KerasImportError,
 )
-from .info import backend_info, backend_info_json
 
 _importpath.remember_loaded(_LOADED_AT_START)
 
 #: Functions loaded on first use: `python -m kbackend` and the R bridge's
-#: report need neither, and every module imported adds to the start-up time
-#: the CLI is measured on (benchmarks/bench.py).
+#: report need only the first two, and every module imported adds to the
+#: start-up time the CLI is measured on (benchmarks/bench.py).  The record's
+#: modules load on first use too: the pytest plugin (kbackend.pytest_plugin)
+#: imports this package in every pytest run, and a run that does not use it
+#: must not pay for them.
 _LAZY = {
+    "backend_info": "info",
+    "backend_info_json": "info",
     "check_keras_backend": "setting",
     "use_keras_backend": "setting",
     "with_keras_backend": "setting",
     "backend_survey": "workers",
     "use_keras_backend_on": "workers",
+    "usable_keras_backends": "matrix",
 }
 
 if _sys.version_info >= (3, 7):
@@ -58,6 +63,8 @@ if _sys.version_info >= (3, 7):
 
 MYPY = False
 if MYPY or _sys.version_info < (3, 7):  # type checkers see them; 3.6 has no module __getattr__ (PEP 562)
+    from .info import backend_info, backend_info_json
+    from .matrix import usable_keras_backends
     from .setting import check_keras_backend, use_keras_backend, with_keras_backend
     from .workers import backend_survey, use_keras_backend_on
 
@@ -73,6 +80,7 @@ __all__ = [
     "backend_info_json",
     "backend_survey",
     "check_keras_backend",
+    "usable_keras_backends",
     "use_keras_backend",
     "use_keras_backend_on",
     "with_keras_backend",

@@ -35,7 +35,9 @@ examples:
   python -m kbackend --json            the same record as JSON
   python -m kbackend --verify          also import Keras in a child process and compare
   python -m kbackend use jax --check   would `jax` work here? (changes nothing)
-  python -m kbackend use jax --persist write "backend": "jax" into keras.json"""
+  python -m kbackend use jax --persist write "backend": "jax" into keras.json
+  python -m kbackend matrix            the backends that would import, as a CI job matrix
+  python -m kbackend matrix --table    the same, with the reason for each that would not"""
 
 
 def _parser() -> "argparse.ArgumentParser":
@@ -62,7 +64,7 @@ def _parser() -> "argparse.ArgumentParser":
                         help="for the R bridge: facts about the R package that will import Keras (see "
                              "kbackend.interfaces); the answer then holds after that package has loaded")
     parser.add_argument("--version", action="version", version="kbackend " + __version__)
-    commands = parser.add_subparsers(dest="command", metavar="{use}")
+    commands = parser.add_subparsers(dest="command", metavar="{use,matrix}")
     use = commands.add_parser(
         "use", help="validate a backend and persist it in keras.json",
         description="Validate NAME against the installed Keras. A process cannot set its parent's "
@@ -75,7 +77,35 @@ def _parser() -> "argparse.ArgumentParser":
     use.add_argument("--json", action="store_true", dest="use_json", help="answer as JSON")
     use.add_argument("--interface-json", default=None, dest="use_interface_json", metavar="JSON",
                      help="as for the report")
+    matrix = commands.add_parser(
+        "matrix", help="the backends that would import here, as a CI job matrix",
+        description='Print {"backend": [...]}: the backends `import keras` would work with here, each '
+                    "judged as `use NAME --check` judges it, as JSON a CI system takes as a job matrix "
+                    "([] where none would). Exits 0 whenever it answers, even with an empty list.",
+    )
+    matrix.add_argument("names", nargs="*", metavar="NAME",
+                        help="the backends to judge (default: every backend the installed Keras knows)")
+    matrix.add_argument("--table", action="store_true",
+                        help="a readable table instead, with the reason for each backend that would not import")
+    matrix.add_argument("--details", action="store_true",
+                        help="the whole answer as JSON: every candidate with its reason, the Keras and Python")
+    matrix.add_argument("--interface-json", default=None, dest="matrix_interface_json", metavar="JSON",
+                        help="as for the report")
     return parser
+
+
+def _matrix(args: "argparse.Namespace") -> int:
+    from . import matrix  # loaded on first use: the report does not need it
+
+    answer = matrix.usable_keras_backends(args.names or None,
+                                          _interface(args.matrix_interface_json or args.interface_json))
+    if args.table:
+        _print(matrix.format_table(answer))
+    elif args.details:
+        _print(json.dumps(answer, indent=2))
+    else:
+        _print(json.dumps({"backend": answer["backend"]}))
+    return EXIT_OK
 
 
 def _use(args: "argparse.Namespace") -> int:
@@ -144,6 +174,8 @@ def _main(argv: "Optional[List[str]]") -> int:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     if args.command == "use":
         return _use(args)
+    if args.command == "matrix":
+        return _matrix(args)
     return _report(args.json, args.verify, args.timeout, _interface(args.interface_json))
 
 
