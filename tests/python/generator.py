@@ -735,9 +735,6 @@ def run_case(spec, root=None):
 
 # --------------------------------------------------------------- classify
 
-PATH_FLAGS = ("-E", "-I", "-s", "-P")
-
-
 def perturbed(spec):
     """The dimensions a spec moves away from a plain installation."""
     found = []
@@ -800,45 +797,40 @@ def classify(spec, predicted, actual):
     said = predicted.get("error") or ""
     variables = spec.get("variables", {})
     items = spec.get("place", [])
-    cwd_live = spec.get("cwd") and "-I" not in spec["flags"] and "-P" not in spec["flags"] and not (
-        "PYTHONSAFEPATH" in spec.get("flag_variables", {}) and "-E" not in spec["flags"])
-    if spec.get("custom_module") and "mybk" in variables.get("KERAS_BACKEND", ""):
-        return "custom module"
-    if cwd_live and (("is not a package" in error) or ("partially initialized" in error)
-                     or any(os.sep + "work" + os.sep in text for text in (error, said))
-                     or "replaces the installed" in said):
+    flags = set(spec["flags"]) | set(spec.get("flag_variables", {}))
+    ignores_environment = bool({"-E", "-I"} & flags)
+    safe_path = "-P" in flags or "-I" in flags or ("PYTHONSAFEPATH" in flags and not ignores_environment)
+    no_user = bool({"-s", "-I"} & flags) or ("PYTHONNOUSERSITE" in flags and not ignores_environment)
+    cwd_live = bool(spec.get("cwd")) and not safe_path
+    uses_pythonpath = any(i.get("at") == "pythonpath" or i["what"] == "foreign" for i in items)
+    uses_user = spec["interpreter"] == "base" or any(i.get("at") == "user" for i in items)
+    if (ignores_environment and (uses_pythonpath or spec.get("userbase") == "variable"
+                                 or set(variables) & set(BACKEND_VARIABLES) or set(variables) & set(KERAS_VARIABLES))) \
+            or (no_user and uses_user) or (safe_path and spec.get("cwd")):
+        return "flags"
+    named = set()
+    for text in (error, said):
+        for marker in ("No module named '", "from '", "module '", "'", "import name '"):
+            for piece in text.split(marker)[1:]:
+                named.add(piece.split("'")[0].split(".")[0])
+    cwd_names = {"keras" if n == "keras-package" else n for n in spec.get("cwd", {})}
+    if cwd_live and (named & cwd_names or any(os.sep + "work" + os.sep in t for t in (error, said))):
         return "message (working directory)"
-    backend_vars = [n for n in BACKEND_VARIABLES if n in variables and not (
-        n == "THEANO_FLAGS" and spec["install"] != "keras2-theano")]
-    if backend_vars and actual.get("status") == "error" and predicted.get("status") == "ok":
+    placed = [i for i in items if i["what"] in named or (i["what"] == "foreign" and "keras" in named)]
+    if placed:
+        return _placement_mechanism(dict(spec, place=placed))
+    if spec.get("custom_module") and ("mybk" in error + said or "Invalid backend" in error + said):
+        return "custom module"
+    backend_vars = [n for n in BACKEND_VARIABLES if n in variables]
+    if any(n in error or (VARIABLE_BACKEND.get(n) or "~") in error for n in backend_vars):
         return "backend start-up"
     if spec["home"] != "ok" and spec["install"] == "keras2-theano":
         return "home permissions"
-    path_flags = [f for f in spec["flags"] if f in PATH_FLAGS] + sorted(spec.get("flag_variables", {}))
-    moved_around = any(i.get("at") in ("pythonpath", "user", "pth") or i["what"] == "foreign" for i in items)
-    if path_flags and (moved_around or spec.get("cwd")):
-        return "flags"
-    if any(i.get("pack") in ("zip", "egg") for i in items):
-        return "placement (zip/egg)"
-    if any(i["what"] == "foreign" for i in items):
-        return "dependencies (mixed environments)"
-    if any(i.get("form") == "partial" for i in items) or ("No module named '" in error and "." in
-                                                           error.split("No module named '")[-1].split("'")[0]):
-        return "submodule"
-    if any(i.get("form") in ("stale-metadata", "metadata-only") for i in items):
-        return "metadata"
-    if any(i.get("form") == "stub" for i in items):
-        return "stub"
-    if cwd_live:
-        return "message (working directory)"
-    if backend_vars:
-        return "backend start-up"
-    if spec["config"] not in ("missing", "valid"):
-        return "keras.json"
-    if spec["home"] != "ok":
-        return "home permissions"
-    if moved_around:
-        return "placement"
+    if "placement" in moved:
+        return _placement_mechanism(spec)
+    for dimension in ("custom-module", "cwd", "backend-variables", "keras-variables", "config", "mode", "home"):
+        if dimension in moved:
+            return SINGLE[dimension]
     return "other"
 
 
