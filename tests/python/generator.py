@@ -38,6 +38,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -709,6 +710,7 @@ def run_case(spec, root=None):
     root = tempfile.mkdtemp(prefix="kbackend-gen-") if own else root
     built = build(spec, root)
     started = time.time()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         record = predict(built)
         actual = ask_keras(built)
@@ -716,7 +718,10 @@ def run_case(spec, root=None):
         release(built)
         if own:
             shutil.rmtree(root, ignore_errors=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     result = {"spec": spec, "compare": built.compare, "seconds": round(time.time() - started, 2),
+              "cpu_seconds": round(cpu, 2),
               "actual": {k: actual.get(k) for k in ("status", "backend", "version", "error", "package") if k in actual}}
     if record.get("internal_error"):
         result.update(predicted={"internal_error": record.get("error")}, verdict="kbackend failed: {}".format(
@@ -928,6 +933,8 @@ def summarise(results, seconds):
         mine = [r for r in counted if r["spec"]["install"] == name]
         by_install[name] = {"environments": len(mine), "agree": sum(1 for r in mine if not r.get("verdict")),
                             "mean_seconds": round(sum(r.get("seconds", 0) for r in mine) / len(mine), 2)
+                            if mine else None,
+                            "mean_cpu_seconds": round(sum(r.get("cpu_seconds", 0) for r in mine) / len(mine), 2)
                             if mine else None}
     examples = {}
     for result in disagreements:
@@ -978,7 +985,8 @@ def print_summary(summary, output):
     for mechanism, count in summary["by_mechanism"].items():
         print("  {:5d}  {}".format(count, mechanism))
     for name, row in summary["by_installation"].items():
-        print("  {:14s} {agree}/{environments} agree, {mean_seconds} s each".format(name, **row))
+        print("  {:14s} {agree}/{environments} agree; each {mean_seconds} s, {mean_cpu_seconds} s of CPU".format(
+            name, **row))
     if summary.get("not_compared"):
         print("  not compared: {}".format(dict(summary["not_compared"])))
     print("new regression cases written to {}: {}".format(CASES_FILE, summary.get("new_regression_cases")))
