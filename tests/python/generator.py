@@ -89,6 +89,9 @@ BACKENDS = {
     "keras2": ["tensorflow", "theano", "cntk"],
 }
 ODD_BACKENDS = ["JAX", "Theano", "TensorFlow", " jax", "torch ", "bogus", "", "5", "keras.backend", "os.path"]
+#: Module names multi-backend Keras 2 imports as a custom backend.
+KERAS2_MODULE_BACKENDS = ["tensorflow_core", "tensorflow.keras.backend", "tensorflow.compat.v1", "numpy",
+                          "theano.tensor"]
 FLAGS = ["-E", "-I", "-s", "-P"]
 #: Standard modules Keras (or what it imports) loads at import time, which
 #: neither the interpreter's start-up nor kbackend's bootstrap needs first.
@@ -241,7 +244,7 @@ def _placement(rng, install, spec):
     items = [{"what": "rest", "at": rng.choice(where)}]
     for _ in range(rng.choice([1, 1, 1, 2, 2, 3])):
         what = rng.choice(MOVABLE[install])
-        pack = rng.choice(["dir", "dir", "zip", "egg"]) if what in ZIPPABLE else "dir"
+        pack = rng.choice(["dir", "dir", "zip", "zip-bare", "egg"]) if what in ZIPPABLE else "dir"
         at = rng.choice(["pythonpath", "pth"]) if pack != "dir" else rng.choice(where + ["pythonpath"])
         form = rng.choice(["full", "full", "stub", "partial", "metadata-only", "stale-metadata"])
         if pack != "dir" and form in ("metadata-only", "stale-metadata"):
@@ -300,7 +303,8 @@ def draw(seed, index, installs=None):
         variables["KERAS_BACKEND"] = rng.choice(BACKENDS[line])
     if "keras-variables" in chosen:
         if rng.random() < 0.4:
-            variables["KERAS_BACKEND"] = rng.choice(ODD_BACKENDS + BACKENDS[line])
+            variables["KERAS_BACKEND"] = rng.choice(ODD_BACKENDS + BACKENDS[line] + (
+                KERAS2_MODULE_BACKENDS if multi else []))
         names = sorted(KERAS_VARIABLES)
         for name in rng.sample(names, rng.choice([1, 1, 2])):
             variables[name] = rng.choice(KERAS_VARIABLES[name])
@@ -421,9 +425,10 @@ def _rest(folder, install, moved):
         _link(os.path.join(site, entry), os.path.join(folder, entry))
 
 
-def _archive(install, item, egg):
-    """A zip (or egg) of ``item``, built once per machine and cached."""
-    key = hashlib.sha1(canonical([install, item, egg, site_of(install)]).encode()).hexdigest()[:16]
+def _archive(install, item, egg, metadata=True):
+    """A zip (or egg) of ``item``, built once per machine and cached;
+    ``metadata=False``: a zip without the ``*.dist-info``."""
+    key = hashlib.sha1(canonical([install, item, egg, metadata, site_of(install)]).encode()).hexdigest()[:16]
     what = item["what"]
     info = dist_info(install, what) or "{}-0.dist-info".format(what)
     name, _, version = info[:-len(".dist-info")].partition("-")
@@ -445,7 +450,7 @@ def _archive(install, item, egg):
                 full = os.path.join(folder_now, filename_now)
                 relative = os.path.relpath(full, tree)
                 if relative.split(os.sep)[0].endswith(".dist-info"):
-                    if not egg:
+                    if not egg and metadata:
                         bundle.write(full, relative)
                     elif filename_now == "METADATA":
                         bundle.write(full, "EGG-INFO/PKG-INFO")
@@ -555,7 +560,7 @@ def build(spec, root):
         at = item["at"]
         if item.get("pack", "dir") != "dir":
             location = _archive(install, {"what": what, "form": item["form"], "missing": item.get("missing")},
-                                item["pack"] == "egg")
+                                item["pack"] == "egg", item["pack"] != "zip-bare")
         else:
             if at == "site":
                 folder = site
@@ -771,7 +776,7 @@ def _placement_mechanism(spec):
     items = spec["place"]
     if any(i["what"] == "foreign" for i in items):
         return "dependencies (mixed environments)"
-    if any(i.get("pack") in ("zip", "egg") for i in items):
+    if any(i.get("pack") in ("zip", "zip-bare", "egg") for i in items):
         return "placement (zip/egg)"
     if any(i.get("form") == "partial" for i in items):
         return "submodule"
