@@ -428,7 +428,10 @@ def _rest(folder, install, moved):
 def _archive(install, item, egg, metadata=True):
     """A zip (or egg) of ``item``, built once per machine and cached;
     ``metadata=False``: a zip without the ``*.dist-info``."""
-    key = hashlib.sha1(canonical([install, item, egg, metadata, site_of(install)]).encode()).hexdigest()[:16]
+    # keyed by what is zipped: a rebuilt environment gets new archives
+    package = os.path.join(site_of(install), item["what"])
+    stamp = [dist_info(install, item["what"]), os.stat(package).st_mtime if os.path.exists(package) else None]
+    key = hashlib.sha1(canonical([install, item, egg, metadata, site_of(install), stamp]).encode()).hexdigest()[:16]
     what = item["what"]
     info = dist_info(install, what) or "{}-0.dist-info".format(what)
     name, _, version = info[:-len(".dist-info")].partition("-")
