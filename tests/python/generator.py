@@ -821,6 +821,9 @@ def classify(spec, predicted, actual):
                                  or set(variables) & set(BACKEND_VARIABLES) or set(variables) & set(KERAS_VARIABLES))) \
             or (no_user and uses_user) or (safe_path and spec.get("cwd")):
         return "flags"
+    if "placement" in moved and (predicted.get("version") == "unknown" or (
+            predicted.get("version") and actual.get("version") and predicted["version"] != actual["version"])):
+        return _placement_mechanism(spec)  # the Keras found was misread
     named = set()
     for text in (error, said):
         for marker in ("No module named '", "from '", "module '", "'", "import name '"):
