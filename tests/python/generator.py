@@ -1013,6 +1013,7 @@ def refresh(jobs):
         results = list(pool.map(_worker, [case["spec"] for case in data["cases"]]))
     for case, result in zip(data["cases"], results):
         if result.get("verdict"):
+            case["mechanism"] = result["mechanism"]
             case["known_miss"] = "kbackend disagrees with real Keras: predicted {} / Keras {}".format(
                 _short(result.get("predicted")), _short(result["actual"]))
         elif not result.get("skipped"):
