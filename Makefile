@@ -12,7 +12,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 RLIB := $(CURDIR)/.rlib
 
-.PHONY: setup setup-python setup-r install-r demo docs lint test test-unit test-python test-r bench
+.PHONY: setup setup-python setup-r install-r demo docs lint test test-unit test-python test-r bench fuzz-keras
 
 setup: setup-python setup-r
 
@@ -52,6 +52,14 @@ test-python: setup-python
 
 test-r: setup
 	tools/run-tests.sh r
+
+# The environment generator's long mode: KBACKEND_GENERATED environments
+# (default 2000, on KBACKEND_GENERATED_JOBS processes, default 2) drawn from
+# the seed KBACKEND_GENERATED_SEED (default: today's date), each checked
+# against real Keras; prints a summary by mechanism, writes it as JSON and
+# adds new disagreements to tests/generated-cases.json for review.
+fuzz-keras: setup-python
+	$(PY) tests/python/generator.py run
 
 bench: setup install-r
 	$(PY) benchmarks/bench.py
