@@ -458,31 +458,62 @@ def _theano_param(tree: "ast.Module", name: str, param: "ast.Call", value: str) 
     return None
 
 
+def _short_platform(release: str, full: str) -> str:
+    """Theano's ``short_platform``: the kernel release cut to X.Y in platform.platform()."""
+    parts = release.split("-")
+    kernel = parts[0].split(".")
+    if len(parts) < 2 or len(kernel) <= 2:
+        return full
+    parts[0] = ".".join(kernel[:2])
+    rest = parts[1].split(".")
+    while rest and rest[0].isdigit():
+        del rest[0]
+    parts[1] = ".".join(rest)
+    return full.replace(release, "-".join(parts))
+
+
+def _compiledir(flags: "Dict[str, str]", base: str) -> str:
+    """Theano's compiledir: base_compiledir plus its platform-dependent folder name."""
+    if flags.get("compiledir"):
+        return os.path.realpath(os.path.expanduser(flags["compiledir"]))
+    with _stdlib.first():
+        import platform
+        import struct
+    fields = {"platform": platform.platform(), "processor": platform.processor(),
+              "python_version": platform.python_version(), "python_bitwidth": str(struct.calcsize("P") * 8),
+              "short_platform": _short_platform(platform.release(), platform.platform())}
+    form = flags.get("compiledir_format", "compiledir_%(short_platform)s-%(processor)s-%(python_version)s-"
+                                          "%(python_bitwidth)s")
+    try:
+        name = form % fields
+    except (KeyError, ValueError, TypeError):
+        name = form
+    return os.path.realpath(os.path.join(base, re.sub(r"[()\s,]+", "_", name)))
+
+
 def _theano_compiledir(package: str, flags: "Dict[str, str]", home: str) -> "Optional[Found]":
     """A compile directory Theano can neither use nor create (a read-only home)."""
-    base = flags.get("base_compiledir") or os.path.join(home or os.path.expanduser("~"), ".theano")
-    base = os.path.realpath(os.path.expanduser(base))
-    probe = base
+    base = os.path.expanduser(flags.get("base_compiledir") or os.path.join(home or os.path.expanduser("~"), ".theano"))
+    path = _compiledir(flags, base)
+    probe = path
     while not os.path.exists(probe):
         parent = os.path.dirname(probe)
         if parent == probe:
             break
         probe = parent
-    if probe == base:
-        if os.access(base, os.R_OK | os.W_OK | os.X_OK):
+    if probe == path:
+        if os.access(path, os.R_OK | os.W_OK | os.X_OK):
             return None
+        error = ("ValueError: compiledir '{}' exists but you don't have read, write or listing "
+                 "permissions.".format(path))
         what = "exists but is not readable, writable and listable"
-    elif os.access(probe, os.W_OK | os.X_OK):
+    elif os.path.isdir(probe) and os.access(probe, os.W_OK | os.X_OK):
         return None
     else:
-        what = "cannot be created ({} is not writable)".format(probe)
-    error = ("ValueError: Unable to create the compiledir directory '{}/compiledir_<platform>'. Check the "
-             "permissions.".format(base))
-    if probe == base:
-        error = ("ValueError: compiledir '{}/compiledir_<platform>' exists but you don't have read, write or listing "
-                 "permissions.".format(base))
-    return _failure("theano", "THEANO_FLAGS", error, "its compile directory under {} {}".format(base, what),
-                    "Make {} writable, or set THEANO_FLAGS=base_compiledir=<a writable folder>.".format(base))
+        error = "ValueError: Unable to create the compiledir directory '{}'. Check the permissions.".format(path)
+        what = "cannot be created ({} is not a writable folder)".format(probe)
+    return _failure("theano", "THEANO_FLAGS", error, "its compile directory {} {}".format(path, what),
+                    "Make {} writable, or set THEANO_FLAGS=base_compiledir=<a writable folder>.".format(probe))
 
 
 def _theano(package: str, environ: "Dict[str, str]", warnoptions: "Tuple[str, ...]", home: str) -> "Found":
@@ -490,9 +521,9 @@ def _theano(package: str, environ: "Dict[str, str]", warnoptions: "Tuple[str, ..
     if error is not None:
         return _failure("theano", "THEANO_FLAGS", error, "THEANO_FLAGS cannot be split into key=value pairs",
                         "Quote THEANO_FLAGS values properly (Theano splits it like a shell, at commas).")
-    if flags:
-        tree = _parse(os.path.join(package, "configdefaults.py"))
-        for node in tree.body if tree is not None else []:
+    tree = _parse(os.path.join(package, "configdefaults.py")) if flags else None
+    if tree is not None:
+        for node in tree.body:
             call = node.value if isinstance(node, ast.Expr) else None
             if not isinstance(call, ast.Call) or _call_name(call) != "AddConfigVar" or len(call.args) < 3:
                 continue
@@ -529,20 +560,30 @@ def _tensorflow(package: str, environ: "Dict[str, str]", warnoptions: "Tuple[str
                             "TF_PLUGGABLE_DEVICE_LIBRARY_PATH={!r} does not exist".format(plugin),
                             "Point TF_PLUGGABLE_DEVICE_LIBRARY_PATH at the plug-in's shared library (or its folder), "
                             "or unset it.")
-    if warnoptions and _warning_is_error(warnoptions, "DeprecationWarning",
-                                         "the imp module is deprecated in favour of importlib",
-                                         "tensorflow_core.python.pywrap_tensorflow_internal") and (3, 4) <= sys.version_info < (3, 12):
+    imp = _imp_warning() if warnoptions else None
+    if imp is not None and _warning_is_error(warnoptions, imp[0], imp[1], "tensorflow_core.python.pywrap_tensorflow_internal"):
         internal = [os.path.join(package, "python", "pywrap_tensorflow_internal.py"),
                     os.path.join(os.path.dirname(package), "tensorflow_core", "python", "pywrap_tensorflow_internal.py")]
         if any(_source_has(path, r"^\s*import imp\b") for path in internal):
-            message = ("the imp module is deprecated in favour of importlib; see the module's documentation for "
-                       "alternative uses")
-            return _failure("tensorflow", "PYTHONWARNINGS", "DeprecationWarning: " + message,
+            return _failure("tensorflow", "PYTHONWARNINGS", "{}: {}".format(*imp),
                             "TensorFlow's compiled-module loader imports the deprecated imp module, and "
                             "PYTHONWARNINGS/-W makes that warning an error",
                             "Do not turn every warning into an error: e.g. PYTHONWARNINGS=error,"
                             "ignore::DeprecationWarning.")
     return _result()
+
+
+def _imp_warning() -> "Optional[Tuple[str, str]]":
+    """(category, message) of the warning this interpreter's imp module emits when
+    first imported, read from the standard library; None without imp (3.12+)."""
+    tree = _parse(os.path.join(os.path.dirname(os.__file__), "imp.py"))
+    for node in tree.body if tree is not None else []:
+        call = node.value if isinstance(node, ast.Expr) else None
+        if isinstance(call, ast.Call) and _call_name(call) == "warn" and len(call.args) >= 2:
+            message, category = _constant(call.args[0]), call.args[1]
+            if isinstance(message, str) and isinstance(category, ast.Name):
+                return category.id, message
+    return None
 
 
 # -- CNTK ------------------------------------------------------------------
@@ -571,6 +612,7 @@ def _cntk(package: str, environ: "Dict[str, str]", warnoptions: "Tuple[str, ...]
 
 _CATEGORIES = {"Warning": ("Warning",),
                "DeprecationWarning": ("DeprecationWarning", "Warning"),
+               "PendingDeprecationWarning": ("PendingDeprecationWarning", "Warning"),
                "UserWarning": ("UserWarning", "Warning")}
 _ACTIONS = ("error", "ignore", "always", "default", "module", "once")
 
