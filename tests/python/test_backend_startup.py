@@ -63,6 +63,11 @@ CASES = [
     # Theano creates its compile directory at import; under a regular file it cannot
     ("theano-compiledir-blocked", ("keras2-theano",),
      {"KERAS_BACKEND": "theano", "THEANO_FLAGS": "base_compiledir={root}/afile/theano"}),
+    # Keras 2.3.1 checks keras.json's floatx before Theano loads, then sets Theano's floatX from it
+    ("theano-json-floatx-vs-flags", ("keras2-theano",),
+     {"KERAS_BACKEND": "theano", "THEANO_FLAGS": THEANO_BASE + "floatX=float64"}),
+    ("theano-json-floatx-invalid-first", ("keras2-theano",),
+     {"KERAS_BACKEND": "theano", "THEANO_FLAGS": THEANO_BASE + "device=gpu"}),
     # PYTHONWARNINGS=error turns the first import-time warning into the exception
     ("warnings-error", tuple(sorted(FLAVOURS)), {"PYTHONWARNINGS": "error"}),
     ("warnings-error-jax", K3, {"KERAS_BACKEND": "jax", "PYTHONWARNINGS": "error"}),
@@ -78,7 +83,13 @@ CASES = [
 ]
 
 #: Files a case needs, as in tests/scenarios.json.
-FILES = {"theano-compiledir-blocked": {"afile": {"text": "not a folder"}}}
+FILES = {
+    "theano-compiledir-blocked": {"afile": {"text": "not a folder"}},
+    "theano-json-floatx-vs-flags": {"{home}/.keras/keras.json": {"json": {
+        "floatx": "float16", "epsilon": 1e-07, "backend": "theano", "image_data_format": "channels_last"}}},
+    "theano-json-floatx-invalid-first": {"{home}/.keras/keras.json": {"json": {
+        "floatx": "float8", "epsilon": 1e-07, "backend": "theano", "image_data_format": "channels_last"}}},
+}
 
 PARAMS = [pytest.param(case_id, environment, env, id="{}-{}".format(case_id, environment))
           for case_id, environments, env in CASES for environment in environments]

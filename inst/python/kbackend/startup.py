@@ -25,6 +25,7 @@ from . import _stdlib, discovery
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     import ast
+    import bisect
     import linecache
     import shlex
     from typing import Any, Dict, List, Optional, Tuple
@@ -113,9 +114,10 @@ def check(flavour: "Optional[str]", backend: "Optional[str]", environ: "Dict[str
 
 def _load_parsers() -> None:
     """ast, shlex and linecache cost milliseconds to import: only on this path."""
-    global ast, linecache, shlex
+    global ast, bisect, linecache, shlex
     with _stdlib.first():
         import ast
+        import bisect
         import linecache
         import shlex
 
@@ -203,10 +205,10 @@ def _calls_in_order(node: "ast.AST") -> "List[ast.Call]":
     return out
 
 
-def _enum_values(tree: "ast.Module") -> "Dict[str, List[str]]":
-    """The string values of each ``enum`` class defined at the top of a module."""
+def _enum_values(body: "List[Any]") -> "Dict[str, List[str]]":
+    """The string values of each ``enum`` class defined among these statements."""
     values = {}  # type: Dict[str, List[str]]
-    for node in tree.body:
+    for node in body:
         if isinstance(node, ast.ClassDef):
             found = [_constant(item.value) for item in node.body if isinstance(item, ast.Assign)]
             values[node.name] = [v for v in found if isinstance(v, str)]
@@ -280,6 +282,25 @@ def _jax_sources(package: str) -> "List[str]":
     return [os.path.join(source, "config.py")] + [os.path.join(source, n) for n in others]
 
 
+def _statements(text: str, pattern: str) -> "Optional[List[Any]]":
+    """The top-level statements of ``text`` that contain ``pattern``, parsed
+    on their own (a whole module is slow to parse); None when a piece does
+    not parse alone (a string spanning column 0), to fall back on the file."""
+    starts = [m.start() for m in re.finditer(r"^[A-Za-z_@]", text, re.M)] + [len(text)]
+    out = []  # type: List[Any]
+    done = -1
+    for hit in re.finditer(pattern, text):
+        index = bisect.bisect_right(starts, hit.start()) - 1
+        if index < 0 or index <= done or index >= len(starts) - 1:
+            continue
+        done = index
+        try:
+            out.extend(ast.parse(text[starts[index]:starts[index + 1]]).body)
+        except (SyntaxError, ValueError):
+            return None
+    return out
+
+
 def _jax(package: str, environ: "Dict[str, str]", warnoptions: "Tuple[str, ...]", home: str) -> "Found":
     problems = []  # type: List[Dict[str, str]]
     platforms = environ.get("JAX_PLATFORMS", "")
@@ -291,16 +312,24 @@ def _jax(package: str, environ: "Dict[str, str]", warnoptions: "Tuple[str, ...]"
     names = [n for n in environ if n.startswith(_PREFIXES)]
     if not names:
         return _result(problems=problems)
-    wanted = set(names) | {n.lower() for n in names}
+    wanted = sorted(set(names) | {n.lower() for n in names})
+    pattern = "[\'\"]({})[\'\"]".format("|".join(re.escape(w) for w in wanted))
     for path in _jax_sources(package):
         text = _read(path)
         if text is None or not any(w in text for w in wanted):
             continue
-        tree = _parse(path)
-        if tree is None:
-            continue
-        enums = _enum_values(tree)
-        for statement in tree.body:
+        statements = _statements(text, pattern)
+        if statements is None:
+            tree = _parse(path)
+            statements = tree.body if tree is not None else []
+        enums = {}  # type: Dict[str, List[str]]
+        if "enum_class_state" in text:
+            classes = _statements(text, r"(?m)^class \w+")
+            if classes is None:
+                tree = _parse(path)
+                classes = tree.body if tree is not None else []
+            enums = _enum_values(classes)
+        for statement in statements:
             for call in _calls_in_order(statement):
                 kind = _call_name(call)
                 if kind not in _JAX_KINDS:
