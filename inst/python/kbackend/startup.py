@@ -63,10 +63,12 @@ def apply(record: "Dict[str, Any]", environ: "Dict[str, str]", libs: "Dict[str, 
     home = environ.get("HOME", "")
     found = discovery.memo("startup", (relevant, warnoptions, flavour, record["backend"], paths, home),
                            lambda: check(flavour, record["backend"], dict(relevant), dict(paths), warnoptions, home))
-    record["problems"][:0] = [dict(p) for p in found["problems"]]
     if found["error"] is not None and record["status"] == "ok":
         record.update(status="error", error=found["error"])
         record["reason"] = "{}; then {}".format(record["reason"], found["why"])
+        record["problems"][:0] = [dict(p) for p in found["problems"]]
+    else:  # Keras fails earlier (or nothing fails): what remains to fix after that
+        record["problems"].extend(dict(p) for p in found["problems"])
 
 
 def imports(flavour: "Optional[str]", backend: "Optional[str]", paths: "Dict[str, str]") -> "List[str]":
