@@ -48,6 +48,8 @@ CASES = [
      {"KERAS_BACKEND": "tensorflow", "TF_PLUGGABLE_DEVICE_LIBRARY_PATH": "/nonexistent/plugin.so"}),
     ("tf-plugin-missing-jax-backend", K3, {"KERAS_BACKEND": "jax", "TF_PLUGGABLE_DEVICE_LIBRARY_PATH": "/nonexistent"}),
     ("tf-plugin-empty-dir", ("keras2-tf",), {"TF_PLUGGABLE_DEVICE_LIBRARY_PATH": "{root}"}),
+    ("tf-modular-filesystem", K3 + ("keras2-tf",), {"KERAS_BACKEND": "tensorflow", "TF_USE_MODULAR_FILESYSTEM": "1"}),
+    ("tf-modular-filesystem-other-value", K3, {"KERAS_BACKEND": "tensorflow", "TF_USE_MODULAR_FILESYSTEM": "yes"}),
     # Theano checks THEANO_FLAGS while theano.configdefaults loads
     ("theano-device-gpu", ("keras2-theano",), {"KERAS_BACKEND": "theano", "THEANO_FLAGS": THEANO_BASE + "device=gpu"}),
     ("theano-device-gpu0", ("keras2-theano",), {"KERAS_BACKEND": "theano", "THEANO_FLAGS": THEANO_BASE + "device=gpu0"}),
