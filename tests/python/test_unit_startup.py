@@ -682,6 +682,14 @@ class Libraries(unittest.TestCase):
                 if sys.platform.startswith("linux"):
                     self.assertEqual(self.predict("cntk", {}, [option])["error"], actual)
 
+    def test_warnings_as_errors_without_a_known_emitter(self):
+        paths = {"jax": self.paths["jax"]}  # no TensorFlow 1.x, no CNTK: nothing known warns
+        found = startup.check("keras3", "jax", {}, paths, ("error",), self.box.home)
+        self.assertIsNone(found["error"])
+        self.assertEqual([p["code"] for p in found["problems"]], ["warnings-as-errors"])
+        self.assertEqual(startup.check("keras3", "jax", {}, paths, ("ignore::DeprecationWarning",),
+                                       self.box.home)["problems"], [])
+
     # -- order and plumbing
 
     def test_import_order(self):

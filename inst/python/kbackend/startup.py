@@ -111,6 +111,15 @@ def check(flavour: "Optional[str]", backend: "Optional[str]", environ: "Dict[str
         if result["error"] is not None and found["error"] is None:
             found["error"] = result["error"]
             found["why"] = result["why"]
+    errors = [o for option in warnoptions for o in option.split(",") if o.strip().startswith("e")]
+    if found["error"] is None and errors:
+        found["problems"].append(_problem(
+            "warnings-as-errors", "-W / PYTHONWARNINGS ({}) turns warnings into exceptions. kbackend knows the "
+            "import-time warnings of TensorFlow 1.x (its imp import) and CNTK (its Linux distribution check) and "
+            "finds none here, but it cannot see a warning that code raises only when it runs (a version check, a "
+            "deprecation in a dependency): those would fail import keras too.".format(", ".join(errors)),
+            "Run backend_info(verify = TRUE) to import Keras for real, or limit the filter (e.g. "
+            "error::UserWarning:mymodule)."))
     return found
 
 
