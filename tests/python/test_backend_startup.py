@@ -62,6 +62,13 @@ CASES = [
      {"KERAS_BACKEND": "theano", "THEANO_FLAGS": THEANO_BASE + "device=gpu,floatX=half"}),
     ("theano-flags-tf-backend", ("keras2-theano",),
      {"KERAS_BACKEND": "tensorflow", "THEANO_FLAGS": THEANO_BASE + "device=gpu"}),
+    # ... and reads ~/.theanorc (THEANORC) for what THEANO_FLAGS does not set
+    ("theanorc-device-gpu", ("keras2-theano",), {"KERAS_BACKEND": "theano"}),
+    ("theanorc-floatx-invalid", ("keras2-theano",), {"KERAS_BACKEND": "theano"}),
+    ("theanorc-overridden-by-flags", ("keras2-theano",),
+     {"KERAS_BACKEND": "theano", "THEANO_FLAGS": THEANO_BASE + "device=cpu"}),
+    ("theanorc-malformed", ("keras2-theano",), {"KERAS_BACKEND": "theano"}),
+    ("theanorc-elsewhere", ("keras2-theano",), {"KERAS_BACKEND": "theano", "THEANORC": "{root}/rc1:{root}/rc2"}),
     # Theano creates its compile directory at import; under a regular file it cannot
     ("theano-compiledir-blocked", ("keras2-theano",),
      {"KERAS_BACKEND": "theano", "THEANO_FLAGS": "base_compiledir={root}/afile/theano"}),
@@ -85,7 +92,14 @@ CASES = [
 ]
 
 #: Files a case needs, as in tests/scenarios.json.
+_RC = "[global]\nbase_compiledir = " + THEANO_DIR + "\n"
 FILES = {
+    "theanorc-device-gpu": {"{home}/.theanorc": {"text": _RC + "device = gpu\n"}},
+    "theanorc-floatx-invalid": {"{home}/.theanorc": {"text": _RC + "floatX = float128\n"}},
+    "theanorc-overridden-by-flags": {"{home}/.theanorc": {"text": _RC + "device = gpu\n"}},
+    "theanorc-malformed": {"{home}/.theanorc": {"text": "device = gpu\n"}},
+    "theanorc-elsewhere": {"rc1": {"text": "[global]\nfloatX = float32\n"},
+                           "rc2": {"text": _RC + "FLOATX = float80\n"}},
     "theano-compiledir-blocked": {"afile": {"text": "not a folder"}},
     "theano-json-floatx-vs-flags": {"{home}/.keras/keras.json": {"json": {
         "floatx": "float16", "epsilon": 1e-07, "backend": "theano", "image_data_format": "channels_last"}}},

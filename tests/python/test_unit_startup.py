@@ -618,6 +618,19 @@ class Libraries(unittest.TestCase):
             with self.subTest(THEANO_FLAGS=flags):
                 self.assertEqual(self.predict("theano", env)["error"], self.real_theano(env))
 
+    def test_theanorc_values_and_errors(self):
+        rc = os.path.join(self.box.home, ".theanorc")
+        write(rc, "device = gpu\n")  # no [global] header: configparser's own error
+        self.assertEqual(self.predict("theano", {})["error"],
+                         real("import configparser\nconfigparser.RawConfigParser().read([{!r}])".format(rc), {}))
+        write(rc, "[global]\nDevice = gpu\n")  # option names are not case-sensitive in the file
+        self.assertEqual(self.predict("theano", {})["error"], self.real_theano({"THEANO_FLAGS": "device=gpu"}))
+        self.assertIsNone(self.predict("theano", {"THEANO_FLAGS": "device=cpu"})["error"])  # the variable wins
+        other = os.path.join(self.box.root, "rc")
+        write(other, "[global]\nfloatX = float80\n")
+        self.assertEqual(self.predict("theano", {"THEANORC": other})["error"],
+                         self.real_theano({"THEANO_FLAGS": "floatX=float80"}))
+
     def test_theano_compiledir_not_creatable(self):
         # under a regular file nobody, root included, can create a folder
         blocker = os.path.join(self.box.root, "afile")

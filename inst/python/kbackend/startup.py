@@ -33,7 +33,7 @@ if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     Found = Dict[str, Any]
 
 #: The variables that make a library check something at import.
-_NAMES = ("TORCH_LOGS", "THEANO_FLAGS", "PYTHONWARNINGS", "TF_PLUGGABLE_DEVICE_LIBRARY_PATH",
+_NAMES = ("TORCH_LOGS", "THEANO_FLAGS", "THEANORC", "PYTHONWARNINGS", "TF_PLUGGABLE_DEVICE_LIBRARY_PATH",
           "TF_USE_MODULAR_FILESYSTEM")
 _PREFIXES = ("JAX_", "JAX2TF_")
 _TRUE = ("y", "yes", "t", "true", "on", "1")
@@ -556,25 +556,58 @@ def _theano_compiledir(package: str, flags: "Dict[str, str]", home: str) -> "Opt
                     "Make {} writable, or set THEANO_FLAGS=base_compiledir=<a writable folder>.".format(probe))
 
 
+def _theanorc(environ: "Dict[str, str]", home: str) -> "Tuple[Dict[str, str], Optional[str], List[str]]":
+    """The [global] options of Theano's config files (THEANORC, default ~/.theanorc),
+    read with the standard library's configparser as Theano does; or its error."""
+    with _stdlib.first():
+        import configparser
+    files = [s.replace("~", home, 1) if home and s.startswith("~") else os.path.expanduser(s)
+             for s in environ.get("THEANORC", "~/.theanorc").split(os.pathsep)]
+    existing = [f for f in files if os.path.isfile(f)]
+    if not existing:
+        return {}, None, []
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(existing)
+    except configparser.Error as exc:
+        return {}, "{}: {}".format(type(exc).__name__, exc), existing
+    values = dict(parser.items("global")) if parser.has_section("global") else {}
+    return values, None, existing
+
+
 def _theano(package: str, environ: "Dict[str, str]", warnoptions: "Tuple[str, ...]", home: str) -> "Found":
     flags, error = _theano_flags(environ.get("THEANO_FLAGS", ""))
     if error is not None:
         return _failure("theano", "THEANO_FLAGS", error, "THEANO_FLAGS cannot be split into key=value pairs",
                         "Quote THEANO_FLAGS values properly (Theano splits it like a shell, at commas).")
-    tree = _parse(os.path.join(package, "configdefaults.py")) if flags else None
+    rc_values, rc_error, rc_files = _theanorc(environ, home)
+    if rc_error is not None:
+        return _failure("theano", "THEANORC", rc_error, "its config file {} does not parse".format(", ".join(rc_files)),
+                        "Fix or remove {} (an INI file with a [global] section).".format(", ".join(rc_files)))
+    # THEANO_FLAGS wins over the config files; their option names are not case-sensitive
+    from_file = "the config file " + ", ".join(rc_files)
+    tree = _parse(os.path.join(package, "configdefaults.py")) if flags or rc_values else None
     if tree is not None:
         for node in tree.body:
             call = node.value if isinstance(node, ast.Expr) else None
             if not isinstance(call, ast.Call) or _call_name(call) != "AddConfigVar" or len(call.args) < 3:
                 continue
             name, param = _constant(call.args[0]), call.args[2]
-            if isinstance(name, str) and name in flags and isinstance(param, ast.Call):
-                failed = _theano_param(tree, name, param, flags[name])
-                if failed is not None:
-                    return _failure("theano", "THEANO_FLAGS", failed, "THEANO_FLAGS sets {}={!r}, which Theano rejects"
-                                    .format(name, flags[name]), "Fix {} in THEANO_FLAGS (device=cpu or cuda*, floatX="
-                                    "float32/float64/float16).".format(name))
-    compiledir = _theano_compiledir(package, flags, home)
+            if not isinstance(name, str) or not isinstance(param, ast.Call):
+                continue
+            if name in flags:
+                setting = (flags[name], "THEANO_FLAGS")
+            elif name.lower() in rc_values:
+                setting = (rc_values[name.lower()], from_file)
+            else:
+                continue
+            failed = _theano_param(tree, name, param, setting[0])
+            if failed is not None:
+                return _failure("theano", "THEANO_FLAGS", failed, "{} sets {}={!r}, which Theano rejects".format(
+                    setting[1], name, setting[0]), "Fix {} in {} (device=cpu or cuda*, floatX=float32/float64/"
+                    "float16).".format(name, setting[1]))
+    paths = {key: flags.get(key, rc_values.get(key)) for key in ("base_compiledir", "compiledir", "compiledir_format")}
+    compiledir = _theano_compiledir(package, {k: v for k, v in paths.items() if v}, home)
     return compiledir if compiledir is not None else _result()
 
 
