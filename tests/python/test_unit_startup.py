@@ -726,6 +726,14 @@ class Libraries(unittest.TestCase):
             record = kbackend.backend_info()
         self.assertEqual(record["error"], self.real_torch({"TORCH_LOGS": "dynamoo"}))  # torch loads first
 
+    def test_backend_named_by_any_json_value(self):
+        # keras.json may hold a list as the backend; Keras fails on it first, and kbackend must not crash
+        record = {"keras": {"flavour": "keras2-multibackend"}, "backend": ["jax"], "locked": False,
+                  "status": "error", "error": "AssertionError", "reason": "keras.json", "problems": []}
+        with isolated_path(self.box.site):
+            startup.apply(record, {"THEANO_FLAGS": "device=gpu", "HOME": self.box.home}, discovery.installed_libraries())
+        self.assertEqual((record["status"], record["error"]), ("error", "AssertionError"))
+
     def test_keras_checks_come_first(self):
         with isolated_path(self.box.site), environ(HOME=self.box.home, KERAS_BACKEND="nope", JAX_ENABLE_X64="enabled"):
             record = kbackend.backend_info()

@@ -61,8 +61,11 @@ def apply(record: "Dict[str, Any]", environ: "Dict[str, str]", libs: "Dict[str, 
                                              if not sys.flags.ignore_environment else ())
     paths = tuple((name, lib["path"]) for name, lib in sorted(libs.items()) if lib.get("path"))
     home = environ.get("HOME", "")
-    found = discovery.memo("startup", (relevant, warnoptions, flavour, record["backend"], paths, home),
-                           lambda: check(flavour, record["backend"], dict(relevant), dict(paths), warnoptions, home))
+    # keras.json may name the backend with any JSON value (a list): the key must hash
+    backend = record["backend"] if record["backend"] is None or isinstance(record["backend"], str) \
+        else repr(record["backend"])
+    found = discovery.memo("startup", (relevant, warnoptions, flavour, backend, paths, home),
+                           lambda: check(flavour, backend, dict(relevant), dict(paths), warnoptions, home))
     if found["error"] is not None and record["status"] == "ok":
         record.update(status="error", error=found["error"])
         record["reason"] = "{}; then {}".format(record["reason"], found["why"])
