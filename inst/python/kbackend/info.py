@@ -11,7 +11,7 @@ import os
 import re
 import sys
 
-from . import _stdlib, deps, discovery, interfaces, keras_json, live, problems, rules, shadows, tf_keras
+from . import _stdlib, deps, discovery, interfaces, keras_json, live, problems, rules, shadows, startup, tf_keras
 from ._version import __version__
 
 MYPY = False
@@ -190,6 +190,7 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
         if walked:
             record["problems"].extend(shadows.graph_problems(walked, libs))
             record["problems"].extend(deps.loaded_requirements(walked["tops"], sys.executable))
+    startup.apply(record, environ, libs)  # the backend library's own checks, after Keras's
     if facts is not None:
         with _stdlib.first():  # only R asks about interfaces
             from . import interface_problems
