@@ -39,15 +39,19 @@ BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")
 #: version compatibility, from NVIDIA's CUDA release notes, table 2/3):
 #: below it the CUDA runtime refuses to start.
 MIN_DRIVER = {10: (410, 48), 11: (450, 80, 2), 12: (525, 60, 13), 13: (580, 65, 6)}
-#: What each backend prints on import/first use when its GPU build finds no
-#: NVIDIA driver, as seen on machines without one (see the differential
-#: tests); the fragment is what the user will recognise.
+#: What each backend prints when its CUDA build finds no NVIDIA driver, as
+#: seen on machines without one (tensorflow 2.21, jax 0.10.2 with
+#: jax-cuda12-plugin, torch 2.14.1: see the differential tests); torch says
+#: nothing, ``torch.cuda.is_available()`` is just False.  ``{major}`` is the
+#: CUDA major release of jax's plugin.
 NO_DRIVER_WARNINGS = {
-    "tensorflow": "Could not find cuda drivers on your machine, GPU will not be used.",
-    "jax": "An NVIDIA GPU may be present on this machine, but a CUDA-enabled jaxlib is not installed. "
-           "Falling back to cpu.",
+    "tensorflow": "failed call to cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)",
+    "jax": "Jax plugin configuration error: Exception when calling jax_plugins.xla_cuda{major}.initialize()",
     "torch": None,
-}
+}  # type: Dict[str, Optional[str]]
+#: What jax prints when a driver is there but no CUDA plugin is installed.
+JAX_CPU_WITH_DRIVER = ("An NVIDIA GPU may be present on this machine, but a CUDA-enabled jaxlib is not installed. "
+                       "Falling back to cpu.")
 #: Who reads which variable, for the record.
 READERS = {
     "CUDA_VISIBLE_DEVICES": "the CUDA runtime, when the backend starts (tensorflow, jax, torch)",
@@ -61,6 +65,9 @@ READERS = {
     "XLA_PYTHON_CLIENT_PREALLOCATE": "jax, when it creates its GPU client",
     "XLA_PYTHON_CLIENT_MEM_FRACTION": "jax, when it creates its GPU client",
 }
+#: The variables a forecast depends on (besides the one Keras reads for torch).
+_VARIABLES = ("LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES",
+              "ROCR_VISIBLE_DEVICES", "JAX_PLATFORMS", "JAX_PLATFORM_NAME")
 #: Folders the loader searches after its cache (glibc's trusted folders).
 _DEFAULT_LIB_DIRS = ("/lib64", "/usr/lib64", "/lib", "/usr/lib")
 _WSL_LIB = "/usr/lib/wsl/lib"
@@ -199,20 +206,12 @@ def _site(lib: "Dict[str, Any]") -> "Optional[str]":
 
 
 def _dists(folder: "Optional[str]") -> "Dict[str, str]":
-    """Distributions installed in one folder: normalised name -> version."""
+    """Distributions installed in one folder: normalised name -> version
+    (discovery's listing of the folder, made once per search path)."""
     if not folder:
         return {}
-    found: "Dict[str, str]" = {}
-    try:
-        entries = os.listdir(folder)
-    except OSError:
-        return found
-    for entry in entries:
-        if entry.endswith((".dist-info", ".egg-info")):
-            stem = entry.rsplit(".", 1)[0]
-            name, _, version = stem.partition("-")
-            found.setdefault(discovery.normalize_dist_name(name), version.split("-", 1)[0])
-    return found
+    listing = discovery._listing(folder, discovery._CACHE["listings"])
+    return {name: entries[0][1] or "unknown" for name, entries in listing.items()}
 
 
 def _nvidia_wheels(dists: "Dict[str, str]", major: "Optional[int]") -> "Dict[str, str]":
@@ -240,8 +239,12 @@ def _tf_build(lib: "Dict[str, Any]", dists: "Dict[str, str]") -> "Dict[str, Any]
                                "source": source, "is_cuda_build": None, "is_rocm_build": None,
                                "cuda_version": None, "cudnn_version": None}
     text = (_read(source) or b"").decode("utf-8", "replace") if source else ""
-    for key, value in re.findall(r"""['"]?(is_cuda_build|is_rocm_build|cuda_version|cudnn_version)['"]?\s*[:=,]\s*"""
-                                 r"""(True|False|'[^']*'|"[^"]*")""", text):
+    if source and not text:  # TensorFlow 1.15: the code lives in tensorflow_core
+        source = os.path.join(os.path.dirname(package), "tensorflow_core", "python", "platform", "build_info.py")
+        build["source"] = source
+        text = (_read(source) or b"").decode("utf-8", "replace")
+    for key, value in re.findall(r"""['"]?(is_cuda_build|is_rocm_build|cuda_version|cudnn_version)(?:_number)?['"]?"""
+                                 r"""\s*[:=,]\s*(True|False|'[^']*'|"[^"]*")""", text):
         build[key] = value == "True" if value in ("True", "False") else value.strip("'\"")
     if not text:
         build["source"] = None
@@ -267,8 +270,12 @@ def _torch_build(lib: "Dict[str, Any]", dists: "Dict[str, str]") -> "Dict[str, A
     text = (_read(source) or b"").decode("utf-8", "replace") if source else ""
     build: "Dict[str, Any]" = {"library": "torch", "version": lib["version"], "local": _local_tag(lib["version"]),
                                "source": source if text else None, "cuda": None, "hip": None, "xpu": None}
-    for key, value in re.findall(r"^(cuda|hip|xpu)\s*(?::[^=]*)?=\s*('[^']*'|\"[^\"]*\"|None)", text, re.M):
-        build[key] = None if value == "None" else value.strip("'\"")
+    for line in text.splitlines():  # cuda: Optional[str] = '12.4'  (or cuda = '12.4')
+        key, equals, value = line.partition("=")
+        key = key.split(":", 1)[0].strip()
+        if equals and key in ("cuda", "hip", "xpu"):
+            value = value.strip()
+            build[key] = None if value == "None" else value.strip("'\"")
     if build["hip"]:
         build["kind"] = "rocm"
     elif build["cuda"]:
@@ -285,11 +292,11 @@ def _torch_build(lib: "Dict[str, Any]", dists: "Dict[str, str]") -> "Dict[str, A
 
 
 def _jax_build(lib: "Dict[str, Any]", jaxlib: "Dict[str, Any]", dists: "Dict[str, str]") -> "Dict[str, Any]":
-    plugins = {name: version for name, version in sorted(dists.items())
-               if re.match(r"jax_(cuda|rocm)[0-9]+_(plugin|pjrt)$", name) or name == "jax_metal"}
+    plugins = {name: version for name, version in sorted(dists.items()) if name.startswith("jax_") and (
+        name == "jax_metal" or (name.startswith(("jax_cuda", "jax_rocm")) and name.endswith(("_plugin", "_pjrt"))))}
     build: "Dict[str, Any]" = {"library": "jax", "version": lib["version"], "jaxlib": jaxlib.get("version"),
                                "plugins": plugins, "cuda_version": None}
-    cuda = sorted(int(m.group(1)) for m in (re.match(r"jax_cuda([0-9]+)_plugin$", n) for n in plugins) if m)
+    cuda = sorted(int(n[8:-7]) for n in plugins if n.startswith("jax_cuda") and n.endswith("_plugin") and n[8:-7].isdigit())
     tag = _local_tag(jaxlib.get("version")) or ""
     if cuda:
         build["kind"] = "cuda"
@@ -339,7 +346,7 @@ def keras_torch_variables(keras_path: "Optional[str]") -> "List[str]":
     package = os.path.dirname(keras_path) if keras_path.endswith(".py") else keras_path
     source = os.path.join(package, "src", "backend", "torch", "core.py")
 
-    text = (_read(source, 1 << 18) or b"").decode("utf-8", "replace")
+    text = (_read(source, 1 << 14) or b"").decode("utf-8", "replace")
     head = text.split("DEFAULT_DEVICE = \"cpu\"", 1)[0] if "DEFAULT_DEVICE" in text else ""
     return sorted(set(re.findall(r"""os\.environ(?:\.get\()?\[?\s*['"]([A-Z_]+)['"]""", head)))
 
@@ -419,15 +426,20 @@ def _one(name: str, build: "Dict[str, Any]", driver: "Dict[str, Any]", environ: 
     if kind is None:
         entry.update(device=None, reason="the build of {} could not be read".format(name))
         return entry
+    if driver["platform"] == "darwin":
+        return _apple(name, build, driver, entry)
     if kind == "cpu":
         entry["reason"] = {
             "tensorflow": "a CPU-only build of TensorFlow ({} {}, build_info: is_cuda_build False)",
             "torch": "a CPU-only build of torch ({} {}: version.cuda is None)",
             "jax": "jax without a GPU plugin ({} {}: no jax-cuda*-plugin installed)",
         }[name].format(build.get("distribution") or name, build["version"])
+        if name == "jax" and driver["nvidia"]:
+            entry["warning"] = JAX_CPU_WITH_DRIVER
         return entry
-    if kind in ("metal", "mps") or driver["platform"] == "darwin":
-        return _apple(name, build, driver, entry)
+    if kind == "metal":
+        entry["reason"] = "{} with its Metal plugin runs on the CPU outside macOS".format(name)
+        return entry
     if kind in ("rocm",):
         hidden = next((v for v in ("HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
                        if v in environ and not re.match(r"^[0-9]", environ[v].strip())), "")
@@ -443,7 +455,8 @@ def _one(name: str, build: "Dict[str, Any]", driver: "Dict[str, Any]", environ: 
     if not driver["nvidia"]:
         entry["reason"] = "no NVIDIA driver: {} but libcuda.so.1 is not found by the loader{}".format(
             label, " ({})".format(driver["note"]) if driver.get("note") else "")
-        entry["warning"] = NO_DRIVER_WARNINGS.get(name)
+        warning = NO_DRIVER_WARNINGS.get(name)
+        entry["warning"] = warning.format(major=(_version(cuda) or ("",))[0]) if warning else None
         return entry
     hidden_by = _hidden_by_cuda_variable(environ)
     if hidden_by:
@@ -486,12 +499,20 @@ def forecast(libs: "Dict[str, Dict[str, Any]]", environ: "Dict[str, str]", backe
     backend prints when it falls back), ``variables`` (those in force that
     hide or pick its devices, with who reads them)."""
     ld_path = environ.get("LD_LIBRARY_PATH", "")
-    key = (tuple((name, libs[name]["version"], libs[name]["path"], libs[name].get("dist"))
-                 for name in ("tensorflow", "torch", "jax", "jaxlib", "numpy", "openvino")),
-           keras_path, root, ld_path, tuple(sorted((system or {}).items())))
-    found, driver, torch_variables = discovery.memo("devices", key, lambda: (
+    facts_key = (tuple((name, libs[name]["version"], libs[name]["path"], libs[name].get("dist"))
+                       for name in ("tensorflow", "torch", "jax", "jaxlib", "numpy", "openvino")),
+                 keras_path, root, ld_path, tuple(sorted((system or {}).items())))
+    # collect() has just refreshed discovery's cache: a warm hit skips the
+    # fingerprint (one stat per sys.path entry) that memo() would take again
+    cached = discovery._CACHE["memo"]
+    facts = cached.get(("devices", facts_key)) or discovery.memo("devices", facts_key, lambda: (
         _builds(libs), driver_facts(root, ld_path, system),
         keras_torch_variables(keras_path) if libs["torch"]["version"] else []))
-    devices = {name: _one(name, found[name], driver, environ, torch_variables) for name in BACKENDS if name in found}
-    chosen = devices.get(backend) if isinstance(backend, str) else None
-    return {"device": chosen, "devices": devices}
+    found, driver, torch_variables = facts
+    key = ("device-forecast", (facts_key, backend, tuple(environ.get(v) for v in _VARIABLES),
+                               tuple(environ.get(v) for v in torch_variables)))
+    if key not in cached:
+        devices = {name: _one(name, found[name], driver, environ, torch_variables) for name in BACKENDS if name in found}
+        cached[key] = devices
+    devices = cached[key]
+    return {"device": devices.get(backend) if isinstance(backend, str) else None, "devices": dict(devices)}
