@@ -25,7 +25,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"))
 sys.path.insert(0, HERE)
 
-from kbackend import devices, discovery, problems  # noqa: E402
+from kbackend import devices, discovery, problems, setting  # noqa: E402
+from kbackend.errors import BackendLockedError, KBackendError  # noqa: E402
+from fakes import Sandbox, environ, isolated_path, make_site  # noqa: E402
 
 #: Recorded: /proc/driver/nvidia/version of the proprietary and the open kernel module.
 PROC_VERSION = ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.14  Thu Feb 22 01:44:30 UTC 2024\n"
@@ -393,6 +395,64 @@ class Forecast(DeviceTestCase):
         libs = self.gpu_libs()
         first = self.forecast(**libs)
         self.assertIs(self.forecast(**libs)["device"], first["device"])
+
+
+class ChooseDevice(unittest.TestCase):
+    """use_keras_backend(name, device=...) on fake installs (this machine's
+    own /proc, /dev and ld.so.cache: no driver here)."""
+
+    def installed(self, **env):
+        box = Sandbox().__enter__()
+        self.addCleanup(box.__exit__, None, None, None)
+        make_site(box.site, {"keras": "3.15.1", "jax": "0.10.2", "jaxlib": "0.10.2", "torch": "2.14.1", "numpy": "2.4.6",
+                                 "scipy": "1.17.1"})
+        with open(os.path.join(box.site, "torch", "version.py"), "w") as handle:
+            handle.write(TORCH_CUDA_VERSION)
+        os.makedirs(os.path.join(box.site, "keras", "src", "backend", "torch"))
+        with open(os.path.join(box.site, "keras", "src", "backend", "torch", "core.py"), "w") as handle:
+            handle.write(KERAS_TORCH_CORE)
+        for context in (isolated_path(box.site), environ(HOME=box.home, **env)):
+            context.__enter__()
+            self.addCleanup(context.__exit__, None, None, None)
+        discovery._CACHE["key"] = None
+        return box
+
+    def test_cpu_sets_what_the_backend_reads(self):
+        self.installed()
+        setting.use_keras_backend("jax", device="cpu")
+        self.assertEqual((os.environ["KERAS_BACKEND"], os.environ["JAX_PLATFORMS"]), ("jax", "cpu"))
+        setting.use_keras_backend("torch", device="cpu")
+        self.assertEqual(os.environ["KERAS_TORCH_DEVICE"], "cpu")  # the variable the installed Keras reads
+        setting.use_keras_backend("numpy", device="cpu")
+        self.assertEqual(os.environ["KERAS_BACKEND"], "numpy")
+
+    def test_gpu_refused_on_a_cpu_only_build(self):
+        self.installed(JAX_PLATFORMS="cpu")
+        with self.assertRaises(KBackendError) as caught:
+            setting.use_keras_backend("jax", device="gpu")
+        self.assertIn("jax without a GPU plugin", str(caught.exception))
+        self.assertNotIn("KERAS_BACKEND", os.environ)  # nothing changed
+        self.assertEqual(os.environ["JAX_PLATFORMS"], "cpu")
+        with self.assertRaises(KBackendError):
+            setting.use_keras_backend("numpy", device="gpu")
+        with self.assertRaises(KBackendError):
+            setting.use_keras_backend("jax", device="tpu")
+
+    @unittest.skipIf(os.path.exists("/proc/driver/nvidia/version"), "this machine has an NVIDIA driver")
+    def test_gpu_refused_without_a_driver(self):
+        self.installed()
+        with self.assertRaises(KBackendError) as caught:
+            setting.use_keras_backend("torch", device="gpu")
+        self.assertIn("no NVIDIA driver", str(caught.exception))
+        self.assertNotIn("KERAS_BACKEND", os.environ)
+
+    def test_refused_once_the_library_is_imported(self):
+        self.installed()
+        sys.modules["jax"] = type(sys)("jax")
+        self.addCleanup(sys.modules.pop, "jax", None)
+        with self.assertRaises(BackendLockedError):
+            setting.use_keras_backend("jax", device="cpu")
+        self.assertNotIn("JAX_PLATFORMS", os.environ)
 
 
 if __name__ == "__main__":
