@@ -161,3 +161,19 @@ def test_cpu_request_then_the_real_import(tmp_path):
     assert "FORECAST JAX_PLATFORMS='cpu' limits jax to the CPU" in done.stdout, done.stdout
     assert "KBACKEND-DEVICE:cpu" in done.stdout
     assert "plugin configuration error" not in done.stderr, done.stderr[-3000:]
+
+
+def test_verify_compares_the_real_device(tmp_path):
+    """--verify: the child's devices (Keras's jax backend on a CUDA build,
+    no driver) agree with the forecast; a forecast of cuda would not."""
+    code = ("import json, kbackend\nfrom kbackend import verify\nrecord = kbackend.backend_info(verify=True)\n"
+            "wrong = dict(record, device=dict(record['device'], device='cuda'))\n"
+            "again = verify.verify(wrong, 300)\n"
+            "print('KBACKEND-VERIFY:' + json.dumps([record['verify'], again, verify.mismatch_problem(wrong, again)]))\n")
+    done = _run_code(gpu_python(), tmp_path, code, {"KERAS_BACKEND": "jax"})
+    line = [x for x in done.stdout.splitlines() if x.startswith("KBACKEND-VERIFY:")][-1]
+    right, wrong, problem = json.loads(line.split(":", 1)[1])
+    assert (right["status"], right["backend"], right["device"], right["device_agrees"], right["agrees"]) == \
+        ("ok", "jax", "cpu", True, True), right
+    assert (wrong["device"], wrong["device_agrees"], wrong["agrees"]) == ("cpu", False, False), wrong
+    assert '"device": "cuda"' in problem["message"] and '"device": "cpu"' in problem["message"]

@@ -397,6 +397,31 @@ class Forecast(DeviceTestCase):
         self.assertIs(self.forecast(**libs)["device"], first["device"])
 
 
+class VerifiedDevice(unittest.TestCase):
+    """The names real backends list (recorded from tf.config, jax.devices(),
+    kbackend's torch listing) as a device kind."""
+
+    def test_observed_kind(self):
+        cases = [("tensorflow", ["/physical_device:CPU:0"], "cpu"),
+                 ("tensorflow", ["/physical_device:CPU:0", "/physical_device:GPU:0"], "cuda"),
+                 ("jax", ["CpuDevice(id=0)"], "cpu"), ("jax", ["TFRT_CPU_0"], "cpu"),
+                 ("jax", ["CudaDevice(id=0)", "CudaDevice(id=1)"], "cuda"), ("jax", ["cuda:0"], "cuda"),
+                 ("torch", ["cpu"], "cpu"), ("torch", ["cpu", "cuda:0"], "cuda"), ("torch", ["cpu", "mps"], "mps"),
+                 ("numpy", ["cpu"], None), ("jax", None, None)]
+        for backend, names, kind in cases:
+            self.assertEqual(devices.observed_kind(backend, names), kind, (backend, names))
+
+    def test_compare(self):
+        self.assertEqual(devices.compare({"device": "cpu"}, {"status": "ok", "backend": "jax", "agrees": True,
+                                                             "devices": ["CpuDevice(id=0)"]}),
+                         {"device": "cpu", "device_agrees": True})
+        self.assertEqual(devices.compare({"device": "cuda"}, {"status": "ok", "backend": "jax", "agrees": True,
+                                                              "devices": ["CpuDevice(id=0)"]}),
+                         {"device": "cpu", "device_agrees": False, "agrees": False})
+        self.assertEqual(devices.compare(None, {"status": "ok", "backend": "theano", "devices": ["cpu"]}),
+                         {"device": None, "device_agrees": None})
+
+
 class ChooseDevice(unittest.TestCase):
     """use_keras_backend(name, device=...) on fake installs (this machine's
     own /proc, /dev and ld.so.cache: no driver here)."""

@@ -516,3 +516,34 @@ def forecast(libs: "Dict[str, Dict[str, Any]]", environ: "Dict[str, str]", backe
         cached[key] = devices
     devices = cached[key]
     return {"device": devices.get(backend) if isinstance(backend, str) else None, "devices": dict(devices)}
+
+
+def observed_kind(backend: "Optional[str]", names: "Any") -> "Optional[str]":
+    """The device kind a backend actually picked, from the devices
+    ``--verify`` listed in the child (``/physical_device:GPU:0``,
+    ``CudaDevice(id=0)``, ``cuda:0``, ``mps``, ``CpuDevice(id=0)``)."""
+    if not isinstance(names, list) or backend not in ("tensorflow", "jax", "torch"):
+        return None
+    text = " ".join(str(name) for name in names).lower()
+    if backend == "torch" and "mps" in text.split():
+        return "mps"
+    if "cuda" in text or ("gpu" in text and "rocm" not in text):
+        return "cuda"
+    if "rocm" in text:
+        return "rocm"
+    if "metal" in text:
+        return "metal"
+    return "cpu"
+
+
+def compare(forecast: "Optional[Dict[str, Any]]", actual: "Dict[str, Any]") -> "Dict[str, Any]":
+    """For ``--verify``: the device the child saw and whether the forecast
+    said it; a disagreement makes the whole verification disagree."""
+    seen = observed_kind(actual.get("backend"), actual.get("devices"))
+    if forecast is None or seen is None or actual.get("status") != "ok":
+        return {"device": seen, "device_agrees": None}
+    agrees = forecast["device"] == seen
+    changes: "Dict[str, Any]" = {"device": seen, "device_agrees": agrees}
+    if not agrees and actual.get("agrees"):
+        changes["agrees"] = False
+    return changes
