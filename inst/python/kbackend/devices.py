@@ -31,7 +31,7 @@ from . import discovery
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Optional, Tuple
+    from typing import Any, Dict, List, Optional, Set, Tuple
 
 #: The backends whose device is forecast (Keras 3 names).
 BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")
@@ -231,6 +231,27 @@ def _local_tag(version: "Optional[str]") -> "Optional[str]":
     return version.split("+", 1)[1] if version and "+" in version else None
 
 
+_MISSING = object()
+
+
+def _assigned(text: str, key: str) -> "Any":
+    """The literal given to ``key`` in TensorFlow's build_info.py: a
+    ``('key', value)`` pair (2.x), ``'key': value`` or ``key = value`` (1.x,
+    where the versions are ``cuda_version_number``).  No regular
+    expression: compiling one costs more than the whole read."""
+    for pattern in ("'{}', ", "'{}': ", '"{}", ', '"{}": ', "{} = ", "{}_number = "):
+        at = text.find(pattern.format(key))
+        if at < 0:
+            continue
+        rest = text[at + len(pattern.format(key)):].lstrip()
+        if rest.startswith(("True", "False")):
+            return rest.startswith("True")
+        if rest[:1] in ("'", '"'):
+            end = rest.find(rest[0], 1)
+            return rest[1:end] if end > 0 else _MISSING
+    return _MISSING
+
+
 def _tf_build(lib: "Dict[str, Any]", dists: "Dict[str, str]") -> "Dict[str, Any]":
     package = os.path.dirname(lib["path"]) if lib["path"] and lib["path"].endswith(".py") else lib["path"]
     source = os.path.join(package, "python", "platform", "build_info.py") if package else None
@@ -243,9 +264,10 @@ def _tf_build(lib: "Dict[str, Any]", dists: "Dict[str, str]") -> "Dict[str, Any]
         source = os.path.join(os.path.dirname(package), "tensorflow_core", "python", "platform", "build_info.py")
         build["source"] = source
         text = (_read(source) or b"").decode("utf-8", "replace")
-    for key, value in re.findall(r"""['"]?(is_cuda_build|is_rocm_build|cuda_version|cudnn_version)(?:_number)?['"]?"""
-                                 r"""\s*[:=,]\s*(True|False|'[^']*'|"[^"]*")""", text):
-        build[key] = value == "True" if value in ("True", "False") else value.strip("'\"")
+    for key in ("is_cuda_build", "is_rocm_build", "cuda_version", "cudnn_version"):
+        value = _assigned(text, key)
+        if value is not _MISSING:
+            build[key] = value
     if not text:
         build["source"] = None
     metal = dists.get("tensorflow_metal")
@@ -348,7 +370,13 @@ def keras_torch_variables(keras_path: "Optional[str]") -> "List[str]":
 
     text = (_read(source, 1 << 14) or b"").decode("utf-8", "replace")
     head = text.split("DEFAULT_DEVICE = \"cpu\"", 1)[0] if "DEFAULT_DEVICE" in text else ""
-    return sorted(set(re.findall(r"""os\.environ(?:\.get\()?\[?\s*['"]([A-Z_]+)['"]""", head)))
+    names: "Set[str]" = set()
+    for line in head.splitlines():  # if "KERAS_TORCH_DEVICE" in os.environ: ...
+        if "os.environ" in line:
+            for quote in ('"', "'"):
+                names.update(p for p in line.split(quote)[1::2] if p and p.replace("_", "").isupper()
+                             and p.replace("_", "").isalnum())
+    return sorted(names)
 
 
 # ---------------------------------------------------------------------------
