@@ -301,6 +301,13 @@ class Forecast(DeviceTestCase):
         self.assertIs(result["device"], result["devices"]["jax"])
         self.assertEqual(self.problem_codes(result, "jax"), ["gpu-build-without-driver"])
 
+    def test_container_without_gpu(self):
+        result = self.forecast("torch", {"NVIDIA_VISIBLE_DEVICES": "void"}, **self.gpu_libs())
+        self.assertTrue(result["device"]["reason"].endswith(
+            "(NVIDIA_VISIBLE_DEVICES='void': the container runtime passed no GPU in)"), result["device"]["reason"])
+        self.assertEqual(result["device"]["variables"]["NVIDIA_VISIBLE_DEVICES"]["read_by"],
+                         devices.READERS["NVIDIA_VISIBLE_DEVICES"])
+
     def test_driver_present(self):
         self.machine.driver(version="580.82.07")
         result = self.forecast(**self.gpu_libs())

@@ -481,8 +481,11 @@ def _one(name: str, build: "Dict[str, Any]", driver: "Dict[str, Any]", environ: 
     cuda = build.get("cuda_version") or build.get("cuda")
     label = "a CUDA {} build of {}".format(cuda, name) if cuda else "a CUDA build of {}".format(name)
     if not driver["nvidia"]:
-        entry["reason"] = "no NVIDIA driver: {} but libcuda.so.1 is not found by the loader{}".format(
-            label, " ({})".format(driver["note"]) if driver.get("note") else "")
+        container = environ.get("NVIDIA_VISIBLE_DEVICES")
+        entry["reason"] = "no NVIDIA driver: {} but libcuda.so.1 is not found by the loader{}{}".format(
+            label, " ({})".format(driver["note"]) if driver.get("note") else "",
+            " (NVIDIA_VISIBLE_DEVICES={!r}: the container runtime passed no GPU in)".format(container)
+            if container is not None and container.strip().lower() in ("", "void", "none") else "")
         warning = NO_DRIVER_WARNINGS.get(name)
         entry["warning"] = warning.format(major=(_version(cuda) or ("",))[0]) if warning else None
         return entry
