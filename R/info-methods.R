@@ -92,6 +92,14 @@ format.kbackend_info <- function(x, ...) {
     lines <- c(lines, bullet("tf.keras", tf_keras))
   }
 
+  device <- device_text(x$device)
+  if (!is.null(device)) {
+    lines <- c(lines, bullet("Device", device))
+    if (is.character(x$device$warning)) {
+      lines <- c(lines, indent(cli::col_grey(paste0("it will print: ", x$device$warning))))
+    }
+  }
+
   lines <- c(lines, format_installed(x, bullet, indent))
 
   vars <- x$variables
@@ -103,6 +111,15 @@ format.kbackend_info <- function(x, ...) {
   lines <- c(lines, format_verify(x$verify, x, bullet, indent))
 
   c(lines, format_problems(x$problems, indent))
+}
+
+# The device forecast of the chosen backend in one line: "cpu (why)"; NULL
+# when there is none (no forecast for this backend, or an older record).
+device_text <- function(device) {
+  if (!is.list(device) || !is.character(device$device)) {
+    return(NULL)
+  }
+  paste0(device$device, if (is.character(device$reason)) paste0(" (", device$reason, ")"))
 }
 
 # The Installed block of format(): the packages found, then those missing.

@@ -71,6 +71,11 @@ markdown_lines <- function(x) {
     row("R interface", md_escape(interface))
   }
 
+  device <- device_text(x$device)
+  if (!is.null(device)) {
+    row("Device", md_escape(device))
+  }
+
   v <- x$verify
   if (is.list(v)) {
     row("Verified", markdown_verify(v, x))

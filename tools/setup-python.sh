@@ -5,7 +5,9 @@
 # Usage: tools/setup-python.sh [--force] [--check] [ENV...]
 #   ENV is one of: main (.venv), py37 (.venv-py37), py36 (.venv-py36),
 #   keras2 (.venv-keras2), bare (.venv-bare), tools (.venv-tools: ruff, mypy,
-#   build); "all" or no ENV = all six.
+#   build), gpu (.venv-gpu: CUDA builds of jax, torch and tensorflow for the
+#   device forecast's tests; ~12 GB, ~15 min the first time); "all" or no
+#   ENV = all seven.
 #   The directory names (".venv-py37", ".venv") are accepted too.
 #   --force  rebuild the named envs even if their stamp matches.
 #   --check  only run the self-checks on the named envs (no build; fails if an
@@ -31,7 +33,7 @@ STAMP_NAME=.kbackend-setup-stamp
 EDITABLE_STAMP_NAME=.kbackend-editable-stamp
 # Bump when the build steps below change in a way that needs every env rebuilt.
 RECIPE_VERSION=1
-ALL_ENVS=(main py37 py36 keras2 bare tools)
+ALL_ENVS=(main py37 py36 keras2 bare tools gpu)
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_ROOT_USER_ACTION=ignore
 export DEBIAN_FRONTEND=noninteractive
@@ -52,6 +54,7 @@ env_config() {   # sets ENV_DIR PY_VERSION PIP_VERSION
     keras2) ENV_DIR=.venv-keras2 PY_VERSION=3.11.7 PIP_VERSION=25.3 ;;
     bare)   ENV_DIR=.venv-bare   PY_VERSION=3.11.7 PIP_VERSION=25.3 ;;
     tools)  ENV_DIR=.venv-tools  PY_VERSION=3.11.7 PIP_VERSION=25.3 ;;
+    gpu)    ENV_DIR=.venv-gpu    PY_VERSION=3.11.7 PIP_VERSION=25.3 ;;
     *) die "unknown env '$1' (expected one of: ${ALL_ENVS[*]} or all)" ;;
   esac
 }
@@ -322,6 +325,16 @@ except ModuleNotFoundError as e:
 else:
     raise SystemExit("import keras unexpectedly worked")
 print("keras", version("keras"))'
+      ;;
+    gpu)
+      expect_py "$ENV_DIR" "CUDA builds installed" '
+from importlib.metadata import version
+v = {d: version(d) for d in ("keras", "jax", "jaxlib", "jax-cuda12-plugin", "jax-cuda12-pjrt", "torch", "tensorflow")}
+assert v["jax"] == v["jaxlib"] == v["jax-cuda12-plugin"] == v["jax-cuda12-pjrt"], v
+assert "+" not in v["torch"], v
+print(" ".join("%s=%s" % kv for kv in v.items()))'
+      expect_backend "$ENV_DIR" jax KERAS_BACKEND=jax
+      expect_backend "$ENV_DIR" torch KERAS_BACKEND=torch
       ;;
     tools)
       expect_py "$ENV_DIR" "ruff, mypy and build run" '

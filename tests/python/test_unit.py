@@ -448,7 +448,7 @@ class LiveState(unittest.TestCase):
 class Record(unittest.TestCase):
     KEYS = {"kbackend_version", "backend", "status", "error", "source", "reason", "locked", "locked_by", "keras_home",
             "keras_home_source", "config_path", "config_file", "config", "keras", "installed", "tf_keras",
-            "variables", "python", "interface", "problems", "verify"}
+            "variables", "python", "interface", "problems", "verify", "device", "devices"}
 
     def test_complete_json_and_imports_nothing(self):
         with installed(KERAS3, KERAS_BACKEND="jax", XLA_FLAGS="--x", TF_USE_LEGACY_KERAS="TRUE"):

@@ -11,7 +11,7 @@ import os
 import re
 import sys
 
-from . import _stdlib, deps, discovery, interfaces, keras_json, live, problems, rules, shadows, startup, tf_keras
+from . import _stdlib, deps, devices, discovery, interfaces, keras_json, live, problems, rules, shadows, startup, tf_keras
 from ._version import __version__
 
 MYPY = False
@@ -174,6 +174,7 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
         "verify": None,
     }  # type: Dict[str, Any]
     record["tf_keras"] = tf_keras.route(environ, libs, keras, outcome, config) if state["locked"] else route
+    record.update(devices.forecast(libs, environ, record["backend"], libs["keras"]["path"]))
     record["problems"] = problems.collect(record, environ, would_be)
     if state["failed_import"]:
         record["problems"][:0] = [problems.problem(

@@ -121,7 +121,76 @@ def collect(record: "Dict[str, Any]", environ: "Dict[str, str]", would_be: "Dict
     found.extend(would_be.get("problems") or [])  # the rules' own doubts (a custom backend judged from its source)
     found.extend(_tf_problems(record, environ))
     found.extend(_home_problems(record, environ))
+    found.extend(_device_problems(record, environ))
     return found
+
+
+#: How to get a GPU build of each backend library on Linux.
+_GPU_BUILDS = {
+    "tensorflow": "pip uninstall tensorflow-cpu; pip install 'tensorflow[and-cuda]'",
+    "jax": "pip install -U 'jax[cuda12]' (or jax[cuda13])",
+    "torch": "pip install --force-reinstall torch (PyPI's default Linux wheel is a CUDA build)",
+}
+
+
+def _device_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List[Dict[str, str]]":
+    """Why the chosen backend will not use the GPU, and GPU memory fights."""
+    found: "List[Dict[str, str]]" = []
+    entry = record.get("device")
+    if not entry:
+        return found
+    name = record["backend"]
+    build, driver = entry["build"], entry["driver"]
+    gpu_build = build.get("kind") in ("cuda", "rocm")
+    reason = entry["reason"] or ""
+    if build.get("kind") == "cuda" and not driver["nvidia"] and driver["platform"].startswith("linux"):
+        found.append(problem("gpu-build-without-driver",
+                             "{} is a CUDA build, but there is no NVIDIA driver for it ({}): it will run on the CPU{}.".format(
+                                 name, driver.get("note") or "libcuda.so.1 is not found by the loader",
+                                 " and print {!r}".format(entry["warning"]) if entry["warning"] else ""),
+                             "On a machine with a GPU, install the NVIDIA driver (in a container: run it with the GPU "
+                             "passed through, e.g. docker --gpus all; on WSL: add /usr/lib/wsl/lib to the loader's path). "
+                             "On a machine without one, this is expected: a CPU build is smaller."))
+    elif build.get("kind") == "cpu" and driver["nvidia"] and name in _GPU_BUILDS:
+        found.append(problem("cpu-only-build",
+                             "An NVIDIA driver is installed ({}), but {} will run on the CPU: {}.".format(
+                                 driver["version"] or driver["library"], name, reason),
+                             "Install a GPU build: {}.".format(_GPU_BUILDS[name])))
+    elif gpu_build and driver["nvidia"] and entry["device"] == "cpu" and entry["variables"] and \
+            reason.split("=", 1)[0] in entry["variables"]:
+        variable = reason.split("=", 1)[0]
+        found.append(problem("devices-hidden-by-variable",
+                             "{} will run on the CPU although it is a GPU build and a driver is there: {} "
+                             "(read by {}).".format(name, reason, entry["variables"][variable]["read_by"]),
+                             "Unset {} (or set it to the GPU's index, e.g. 0) before the backend starts, or call "
+                             "kbackend.use_keras_backend({!r}, device='gpu').".format(variable, name)))
+    elif gpu_build and driver["nvidia"] and entry["device"] == "cpu" and reason.startswith("NVIDIA driver"):
+        found.append(problem("driver-older-than-cuda", "{}: {} will run on the CPU.".format(reason, name),
+                             "Upgrade the NVIDIA driver, or install a build of {} for an older CUDA.".format(name)))
+    found.extend(_memory_problems(record, environ))
+    return found
+
+
+def _memory_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List[Dict[str, str]]":
+    devices = record.get("devices") or {}
+    on_gpu = sorted(name for name, entry in devices.items() if entry["device"] == "cuda")
+    if record["backend"] not in on_gpu or len(on_gpu) < 2:
+        return []
+    claims = []
+    if "tensorflow" in on_gpu and record["backend"] == "tensorflow" and \
+            environ.get("TF_FORCE_GPU_ALLOW_GROWTH", "").lower() != "true":
+        claims.append("TensorFlow takes nearly all of the GPU's memory when it starts (Keras sets "
+                      "TF_FORCE_GPU_ALLOW_GROWTH only for other backends)")
+    if "jax" in on_gpu and environ.get("XLA_PYTHON_CLIENT_PREALLOCATE", "").lower() not in ("false", "0") and \
+            not environ.get("XLA_PYTHON_CLIENT_MEM_FRACTION") and not environ.get("XLA_PYTHON_CLIENT_ALLOCATOR"):
+        claims.append("jax takes 75% of the GPU's memory at its first use")
+    if not claims:
+        return []
+    return [problem("gpu-memory-contention",
+                    "{} GPU libraries can share this process ({}): {}; the other one then runs out of memory.".format(
+                        len(on_gpu), ", ".join(on_gpu), "; ".join(claims)),
+                    "Before anything starts: set TF_FORCE_GPU_ALLOW_GROWTH=true, and XLA_PYTHON_CLIENT_PREALLOCATE=false "
+                    "(or XLA_PYTHON_CLIENT_MEM_FRACTION=.5).")]
 
 
 def _tf_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List[Dict[str, str]]":

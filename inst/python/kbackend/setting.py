@@ -12,8 +12,9 @@ import json
 import os
 import re
 import stat
+import sys
 
-from . import info, interfaces, keras_json, problems, rules
+from . import devices, discovery, info, interfaces, keras_json, problems, rules
 from .errors import BackendLockedError, BackendNotInstalledError, ConfigFileError, InvalidBackendError, KBackendError, KerasImportError
 
 MYPY = False
@@ -128,14 +129,19 @@ def _refusal(trial: "Dict[str, Any]", name: str, effective: str, valid: "List[st
 
 
 def use_keras_backend(name: str, persist: bool = False,
-                      interface: "Optional[Dict[str, Any]]" = None) -> "Optional[str]":
+                      interface: "Optional[Dict[str, Any]]" = None, device: "Optional[str]" = None) -> "Optional[str]":
     """Select the backend Keras will use, before Keras is imported.
 
     Validates ``name`` (see :func:`check_keras_backend`), then sets
     ``os.environ["KERAS_BACKEND"]``.  With ``persist=True`` it also writes the
     backend into the keras.json Keras reads, atomically, keeping every other
-    key and the file's permissions.  Returns the previous value of
-    ``KERAS_BACKEND`` (None if unset).  On any error nothing is changed.
+    key and the file's permissions.  With ``device="cpu"`` or ``"gpu"`` it
+    also sets what that backend reads to pick its device (``JAX_PLATFORMS``,
+    ``CUDA_VISIBLE_DEVICES``, Keras's torch device variable), after checking
+    the device forecast: a GPU that the build or the machine cannot give is
+    refused, and so is any device once the backend library is imported.
+    Returns the previous value of ``KERAS_BACKEND`` (None if unset).  On any
+    error nothing is changed.
 
     >>> previous = kbackend.use_keras_backend("jax")
     >>> import keras
@@ -143,12 +149,61 @@ def use_keras_backend(name: str, persist: bool = False,
     'jax'
     """
     record = check_keras_backend(name, interface)
+    changes = device_variables(record, interfaces.backend_name(interfaces.parse(interface), name), device) \
+        if device is not None else {}
     if persist:
         # keras.json holds what Keras reads: keras3's "jax-cpu" is "jax" there.
         persist_backend(record["config_path"], interfaces.backend_name(interfaces.parse(interface), name))
     previous = os.environ.get("KERAS_BACKEND")
     os.environ["KERAS_BACKEND"] = interfaces.environment_value(interfaces.parse(interface), name)
+    for variable, value in changes.items():
+        if value is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = value
     return previous
+
+
+#: What makes each backend run on the CPU, set before it starts.
+_CPU_VARIABLE = {"jax": ("JAX_PLATFORMS", "cpu"), "tensorflow": ("CUDA_VISIBLE_DEVICES", "-1")}
+
+
+def device_variables(record: "Dict[str, Any]", backend: str, device: str) -> "Dict[str, Optional[str]]":
+    """The variables to set (a value) or unset (None) so that ``backend``
+    runs on ``device`` ("cpu" or "gpu"), validated against the device
+    forecast; raises :class:`KBackendError` when the device is not possible
+    (a GPU asked of a CPU-only build, or with no driver) and
+    :class:`BackendLockedError` once the backend library is imported."""
+    if device not in ("cpu", "gpu"):
+        raise KBackendError("device must be 'cpu' or 'gpu', not {!r}".format(device))
+    library = rules.KERAS3_BACKENDS.get(backend)
+    if library in sys.modules:
+        raise BackendLockedError("{} is already imported in this process, so its device is fixed; restart Python and "
+                                 "choose the device before anything imports it.".format(library))
+    if backend in ("numpy", "openvino") or library is None:
+        if device == "gpu":
+            raise KBackendError("The {!r} backend runs on the CPU only.".format(backend))
+        return {}
+    libs = discovery.installed_libraries()
+    keras_path = record["keras"]["path"]
+    if device == "cpu":
+        if backend == "torch":
+            names = devices.keras_torch_variables(keras_path)
+            return {names[0]: "cpu"} if names else {"CUDA_VISIBLE_DEVICES": "-1"}
+        variable, value = _CPU_VARIABLE[backend]
+        return {variable: value}
+    environ = dict(os.environ)
+    changes: "Dict[str, Optional[str]]" = {}
+    forecast = devices.forecast(libs, environ, backend, keras_path)["device"]
+    hiding = [v for v in (forecast or {}).get("variables", {}) if (forecast or {}).get("reason", "").startswith(v + "=")]
+    for variable in hiding:
+        changes[variable] = None
+        environ.pop(variable, None)
+    forecast = devices.forecast(libs, environ, backend, keras_path)["device"] if hiding else forecast
+    if not forecast or forecast["device"] in (None, "cpu"):
+        raise KBackendError("The {!r} backend cannot run on a GPU here: {}.".format(
+            backend, (forecast or {}).get("reason") or "its library is not installed"))
+    return changes
 
 
 @contextlib.contextmanager

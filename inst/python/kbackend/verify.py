@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 
+from . import devices
 from .keras_json import describe_exception
 
 MYPY = False
@@ -275,13 +276,16 @@ def verify(record: "Dict[str, Any]", timeout: "Optional[float]" = None,
     actual.setdefault("backend", None)
     actual["timeout_seconds"] = timeout
     actual["agrees"] = _agrees(record, actual)
+    actual.update(devices.compare(record.get("device"), actual))
     return actual
 
 
 def mismatch_problem(record: "Dict[str, Any]", actual: "Dict[str, Any]") -> "Dict[str, str]":
     """The loud problem entry for a prediction that real Keras contradicted."""
-    predicted = {"backend": record["backend"], "status": record["status"], "error": record["error"]}
-    observed = {"backend": actual.get("backend"), "status": actual["status"], "error": actual.get("error")}
+    predicted = {"backend": record["backend"], "status": record["status"], "error": record["error"],
+                 "device": (record.get("device") or {}).get("device")}
+    observed = {"backend": actual.get("backend"), "status": actual["status"], "error": actual.get("error"),
+                "device": actual.get("device")}
     return {
         "code": "kbackend-bug",
         "message": "kbackend's prediction disagrees with real Keras. Predicted: {}. Keras: {}.".format(
