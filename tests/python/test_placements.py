@@ -200,9 +200,7 @@ def test_keras_placed_without_a_table_row(case, tmp_path):
     assert record["problems"] == [] or all(p["code"] != "kbackend-bug" for p in record["problems"])
 
 
-@pytest.mark.parametrize("mode", ["tf.keras", pytest.param("tensorflow.keras", marks=pytest.mark.xfail(
-    strict=True, reason="tf_keras._module_route looks for keras/_tf_keras/keras with os.path.isdir, which "
-                        "cannot see inside a zip; discovery.location_exists can"))])
+@pytest.mark.parametrize("mode", ["tf.keras", "tensorflow.keras"])
 def test_tf_keras_through_a_zipped_keras(mode, tmp_path):
     """TensorFlow 2.21 reaches Keras 3 in the zip for both the attribute and
     the module (its package path gets ``keras.zip/keras/_tf_keras``)."""

@@ -119,7 +119,8 @@ def _module_route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional
     else:
         front.append(("keras", os.path.join(keras_dir, "api", "_v2") if keras_dir else None))
     front.append(("keras", os.path.join(keras_dir, "_tf_keras") if keras_dir else None))
-    found = next((owner for owner, folder in front if folder and os.path.isdir(os.path.join(folder, "keras"))), None)
+    found = next((owner for owner, folder in front
+                  if folder and discovery.location_exists(os.path.join(folder, "keras"))), None)
     result: "Dict[str, Any]" = {"routes_to": found, "version": libs[found]["version"] if found else None,
                                 "backend": None, "status": "error", "error": None, "reason": ""}
     if legacy and found != "tf_keras":
