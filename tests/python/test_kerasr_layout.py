@@ -59,3 +59,17 @@ def test_first_missing_submodule_matches_real_imports(name, tmp_path):
     else:
         assert load["outcome"] == "fails", load
         assert [load["module"], load["error"]] == actual
+
+
+@pytest.mark.parametrize("name", ["keras3", "keras2-tf", "keras2-theano"])
+def test_verify_imports_what_kerasr_imports(name, tmp_path):
+    """``--verify`` under kerasR imports the 22 submodules after Keras, as
+    kerasR's load does, so a load that fails on them is no false kbackend bug."""
+    python = env_python(name)
+    facts = json.dumps({"name": "kerasR", "version": "0.8.0", "reticulate_version": "1.46.0"})
+    done = _run(python, ["-m", "kbackend", "--json", "--verify", "--interface-json", facts], str(tmp_path))
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    record = json.loads(done.stdout)
+    assert record["verify"]["status"] in ("ok", "error"), record["verify"]
+    assert record["verify"]["agrees"] is True, (record["status"], record["error"], record["verify"])
+    assert record["verify"]["error"] == record["error"]

@@ -260,11 +260,15 @@ def backend_info(verify: bool = False, timeout: "Optional[float]" = None,
     record = collect(interface=interface)
     if verify:
         with _stdlib.first():  # subprocess machinery only when asked
+            from . import kerasr
             from . import verify as verifying
 
         applied = interfaces.apply(interfaces.parse(interface), dict(os.environ),
                                    tf_keras.imports_keras(discovery.installed_libraries()))
-        record["verify"] = verifying.verify(record, timeout, environ=applied["environ"], module=applied["module"])
+        load = (record.get("interface") or {}).get("load") or {}
+        then = kerasr.SUBMODULES if load.get("outcome") in ("connects", "fails") else ()
+        record["verify"] = verifying.verify(record, timeout, environ=applied["environ"], module=applied["module"],
+                                            then=then)
         if record["verify"]["agrees"] is False:
             record["problems"].insert(0, verifying.mismatch_problem(record, record["verify"]))
     return record

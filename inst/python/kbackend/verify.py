@@ -19,12 +19,12 @@ import sys
 import tempfile
 import time
 
-from . import devices
+from . import devices, kerasr
 from .keras_json import describe_exception
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Optional
+    from typing import Any, Dict, List, Optional, Sequence
 
 DEFAULT_TIMEOUT = 120.0
 _MARKER = "KBACKEND-VERIFY:"
@@ -69,6 +69,8 @@ try:
     keras = importlib.import_module(os.environ.pop("_KBACKEND_MODULE"))
     answer["backend"] = keras.backend.backend()
     answer["version"] = getattr(keras, "__version__", None)
+    for name in filter(None, os.environ.pop("_KBACKEND_THEN", "").split(",")):
+        importlib.import_module(name)  # what an interface's load imports next (kerasR)
 except BaseException as exc:
     answer.update(status="error", error=describe(exc))
 answer["import_seconds"] = round(time.perf_counter() - start, 3)
@@ -245,7 +247,8 @@ _MODULES = ("keras", "tensorflow.keras", "tensorflow.python.keras")
 
 
 def verify(record: "Dict[str, Any]", timeout: "Optional[float]" = None,
-           environ: "Optional[Dict[str, str]]" = None, module: str = "keras") -> "Dict[str, Any]":
+           environ: "Optional[Dict[str, str]]" = None, module: str = "keras",
+           then: "Sequence[str]" = ()) -> "Dict[str, Any]":
     """Import Keras in a child process and compare with ``record``'s prediction.
 
     Returns ``{"status", "backend", "error", "import_seconds",
@@ -254,7 +257,9 @@ def verify(record: "Dict[str, Any]", timeout: "Optional[float]" = None,
     already imported in this process the live backend is the answer and
     nothing is run (``status`` ``"not-run"``).  ``environ`` and ``module``
     are what an R interface's load step leaves (default: this process's
-    environment, ``import keras``).
+    environment, ``import keras``); ``then`` the Keras submodules that load
+    imports next, one by one (kerasR's), each of which must be one of
+    :data:`kbackend.kerasr.SUBMODULES`.
     """
     timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
     if record["locked"]:
@@ -263,12 +268,15 @@ def verify(record: "Dict[str, Any]", timeout: "Optional[float]" = None,
     if module not in _MODULES:
         return {"status": "not-run", "agrees": None,
                 "reason": "the module {!r} is named by a variable; kbackend never imports it.".format(module)}
+    if any(name not in kerasr.SUBMODULES for name in then):
+        raise ValueError("verify imports only kerasR's fixed list of Keras submodules after Keras")
     scratch = tempfile.mkdtemp(prefix="kbackend-verify-")
     try:
         _copy_keras_json(record["config_path"], scratch)
         env = dict(os.environ if environ is None else environ)
         env["KERAS_HOME"] = scratch
         env["_KBACKEND_MODULE"] = module
+        env["_KBACKEND_THEN"] = ",".join(then)
         env["_KBACKEND_SYS_PATH"] = json.dumps(sys.path)
         actual = _run_child(env, timeout)
     finally:
