@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every test suite and print one closing tally.
-#   tools/run-tests.sh [unit|lint|python|r|docs]...   (no argument: all)
+#   tools/run-tests.sh [unit|lint|python|r|downstream|docs]...   (no argument: all)
 # unit:   the stdlib unittest suite on every pyenv CPython 3.6-3.13
 # lint:   ruff, mypy and lintr with zero findings (tools/lint.sh); one check
 # python: pytest in .venv -- unit, differential (real Keras in five
@@ -8,6 +8,9 @@
 # r:      R CMD check --as-cran of the tarball: in the lab, running every
 #         testthat test, and in two bare configurations, where tests skip
 #         with their reasons listed (tools/test-r.sh)
+# downstream: R CMD check of the example package tests/downstream/kbdemo,
+#         in the lab (every backend test runs) and without Keras (every one
+#         skips with kbackend's reason) (tools/test-downstream.sh); one check
 # docs:   the pkgdown site builds offline without a warning
 #         (tools/check-docs.sh); one check
 # Any failure, and any skipped test, fails the run: KBACKEND_STRICT_TESTS=true
@@ -20,7 +23,7 @@ PYENV_ROOT="${PYENV_ROOT:-/root/.pyenv}"
 PYTHONS=(3.6.15 3.7.16 3.8.18 3.9.18 3.10.13 3.11.7 3.12.1 3.13.0)
 export KBACKEND_STRICT_TESTS=true
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit lint python r docs)
+[ ${#suites[@]} -gt 0 ] || suites=(unit lint python r downstream docs)
 passed=0
 failed=0
 log="$(mktemp)"
@@ -110,6 +113,7 @@ for suite in "${suites[@]}"; do
     unit) run_unit ;;
     lint) run_check "lint: ruff, mypy, lintr" tools/lint.sh ;;
     docs) run_check "docs: pkgdown site" tools/check-docs.sh ;;
+    downstream) run_check "downstream: an example package's skips and backend tests" tools/test-downstream.sh ;;
     python) run_python ;;
     r) run_r ;;
     *) echo "unknown suite: $suite" >&2; exit 2 ;;
