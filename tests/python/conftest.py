@@ -175,8 +175,13 @@ def run(python, args, overlay, timeout=300, extra_env=None):
         return None
 
 
-def kbackend_json(python, overlay, timeout=60):
-    """``python -m kbackend --json`` with the bundled package on PYTHONPATH."""
+def kbackend_json(python, overlay, timeout=300):
+    """``python -m kbackend --json`` with the bundled package on PYTHONPATH.
+
+    The limit is generous: on the unusual path (a shadowing file, a stub,
+    two environments mixed) kbackend follows the import through the
+    backend's modules, which for TensorFlow takes seconds of CPU, and far
+    more wall time while two workers share two cores."""
     # the scenario's own PYTHONPATH stays, after kbackend's folder
     pythonpath = os.pathsep.join(p for p in (PYTHON_DIR, overlay["set"].get("PYTHONPATH")) if p)
     done = run(python, ["-m", "kbackend", "--json"], overlay, timeout, {"PYTHONPATH": pythonpath})
