@@ -398,6 +398,12 @@ class Forecast(DeviceTestCase):
         result = self.forecast("torch", system=dict(mac, machine="x86_64"), torch=self.torch(gpu=False))
         self.assertEqual(result["device"]["device"], "cpu")
 
+    def test_backend_of_any_type(self):
+        """keras.json can name a backend with any JSON value (a list, a number)."""
+        numpy = self.machine.library("numpy", "numpy", "2.4.6")
+        for backend in (["jax"], {"a": 1}, 3, None):
+            self.assertIsNone(self.forecast(backend, numpy=numpy)["device"])
+
     def test_warm_call_is_cached(self):
         libs = self.gpu_libs()
         first = self.forecast(**libs)

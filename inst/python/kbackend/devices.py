@@ -540,7 +540,7 @@ def forecast(libs: "Dict[str, Dict[str, Any]]", environ: "Dict[str, str]", backe
         _builds(libs), driver_facts(root, ld_path, system),
         keras_torch_variables(keras_path) if libs["torch"]["version"] else []))
     found, driver, torch_variables = facts
-    key = ("device-forecast", (facts_key, backend, tuple(environ.get(v) for v in _VARIABLES),
+    key = ("device-forecast", (facts_key, tuple(environ.get(v) for v in _VARIABLES),
                                tuple(environ.get(v) for v in torch_variables)))
     if key not in cached:
         devices = {name: _one(name, found[name], driver, environ, torch_variables) for name in BACKENDS if name in found}
