@@ -80,16 +80,17 @@ run_tallied() {
 run_python() {
   echo "== pytest in .venv (unit, differential, generated, packaging, hardening, workers)"
   local status xml counts
-  xml="$(mktemp --suffix=.xml)"
+  # kept for CI and for reading per-test times: test-results/ (git-ignored)
+  mkdir -p test-results
+  xml="$ROOT/test-results/pytest.xml"
   set +e
   env HOME="$(mktemp -d)" .venv/bin/python -m pytest -p no:cacheprovider -n 2 -q -rfEs \
-    --junitxml="$xml" tests/python 2>&1 | tee "$log"
+    --durations=25 --junitxml="$xml" tests/python 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
   set -e
   # counted from pytest's JUnit XML, not from its console lines: a failing
   # test's own output may quote other summaries
   counts=$(.venv/bin/python tools/junit-tally.py "$xml" || echo "0 1")
-  rm -f "$xml"
   read -r p f <<<"$counts"
   [ "$status" -eq 0 ] || [ "$f" -gt 0 ] || f=1
   count "$p" "$f"
