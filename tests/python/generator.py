@@ -824,6 +824,10 @@ def classify(spec, predicted, actual):
     if "placement" in moved and (predicted.get("version") == "unknown" or (
             predicted.get("version") and actual.get("version") and predicted["version"] != actual["version"])):
         return _placement_mechanism(spec)  # the Keras found was misread
+    for name in BACKEND_VARIABLES:  # a backend library refusing its own variable's value
+        value = _expand(variables.get(name, ""), "").strip("/")
+        if name in variables and (name in error or (len(value) > 3 and value in error)):
+            return "backend start-up"
     named = set()
     for text in (error, said):
         for marker in ("No module named '", "from '", "module '", "'", "import name '"):
