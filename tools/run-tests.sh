@@ -109,14 +109,38 @@ run_check() {
   if "$@"; then count 1 0; else echo "$name failed" >&2; count 0 1; fi
 }
 
+# The downstream check runs beside the R checks when both are asked for:
+# the lab R CMD check keeps one core busy, and this one uses the other.
+downstream_pid=""
+downstream_log=""
+start_downstream() {
+  downstream_log="$(mktemp)"
+  tools/test-downstream.sh >"$downstream_log" 2>&1 &
+  downstream_pid=$!
+}
+finish_downstream() {
+  local name="downstream: an example package's skips and backend tests"
+  echo "== $name (ran beside the R checks)"
+  cat "$downstream_log"
+  if wait "$downstream_pid"; then count 1 0; else echo "$name failed" >&2; count 0 1; fi
+  rm -f "$downstream_log"
+  downstream_pid=""
+}
+wants() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+
 for suite in "${suites[@]}"; do
   case "$suite" in
     unit) run_unit ;;
     lint) run_check "lint: ruff, mypy, lintr" tools/lint.sh ;;
     docs) run_check "docs: pkgdown site" tools/check-docs.sh ;;
-    downstream) run_check "downstream: an example package's skips and backend tests" tools/test-downstream.sh ;;
+    downstream)
+      # with the R checks it runs beside them (see the r suite)
+      wants r || run_check "downstream: an example package's skips and backend tests" tools/test-downstream.sh ;;
     python) run_python ;;
-    r) run_r ;;
+    r)
+      if wants downstream; then start_downstream; fi
+      run_r
+      if [ -n "$downstream_pid" ]; then finish_downstream; fi ;;
     *) echo "unknown suite: $suite" >&2; exit 2 ;;
   esac
 done
