@@ -7,7 +7,9 @@
 #   keras2 (.venv-keras2), bare (.venv-bare), tools (.venv-tools: ruff, mypy,
 #   build), gpu (.venv-gpu: CUDA builds of jax, torch and tensorflow for the
 #   device forecast's tests; ~12 GB, ~15 min the first time); "all" or no
-#   ENV = all seven.
+#   ENV = all seven. gpu is built once per machine, in
+#   ${KBACKEND_LAB_CACHE:-~/.cache/kbackend-lab} under its spec hash, and the
+#   checkout's .venv-gpu links there: a fresh clone reuses it.
 #   The directory names (".venv-py37", ".venv") are accepted too.
 #   --force  rebuild the named envs even if their stamp matches.
 #   --check  only run the self-checks on the named envs (no build; fails if an
@@ -166,10 +168,36 @@ pip_opts() {
   return 0
 }
 
+# The GPU-build environment is 12 GB and takes ~15 minutes to download and
+# install: it is built once per machine in a cache outside the checkout,
+# named by its spec hash, and the checkout's .venv-gpu links to it. Any
+# checkout (CI's fresh clone too) whose spec has the same hash reuses it;
+# another spec builds another one beside it.
+SHARED_ENVS=" gpu "
+LAB_CACHE=${KBACKEND_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kbackend-lab}
+is_shared() { [[ $SHARED_ENVS == *" $1 "* ]]; }
+
+# env_dir ENV HASH: where ENV's files live (for a shared env, in the cache)
+env_dir() {
+  env_config "$1"
+  if is_shared "$1"; then echo "$LAB_CACHE/${ENV_DIR#.}-${2:0:16}"; else echo "$ROOT/$ENV_DIR"; fi
+}
+
+# link_shared ENV HASH: point the checkout's ENV_DIR at the cached build
+link_shared() {
+  local target
+  target=$(env_dir "$1" "$2")
+  [[ -L $ROOT/$ENV_DIR && $(readlink "$ROOT/$ENV_DIR") == "$target" ]] && return 0
+  rm -rf "$ROOT/$ENV_DIR"
+  ln -s "$target" "$ROOT/$ENV_DIR"
+}
+
 build_env() {
   local env=$1 hash=$2 py f
   env_config "$env"
-  local dir=$ROOT/$ENV_DIR
+  local dir
+  dir=$(env_dir "$env" "$hash")
+  mkdir -p "$(dirname "$dir")"
   py=$(find_python "$PY_VERSION")
   log "$ENV_DIR: building with Python $PY_VERSION (rm -rf, venv, pip $PIP_VERSION, pinned requirements)"
   rm -rf "$dir"
@@ -183,6 +211,7 @@ build_env() {
     quiet_pip "$vpy" -m pip install "${PIP_OPTS[@]}" --no-deps -r "$REQ_DIR/$env-nodeps.txt"
   fi
   pip_check "$env" "$vpy"
+  if is_shared "$env"; then link_shared "$env" "$hash"; fi  # the self-check runs through the link
   self_check "$env"
   {
     echo "$hash"
@@ -371,11 +400,12 @@ flock 9
 for env in "${ENVS[@]}"; do
   env_config "$env"
   hash=$(spec_hash "$env")
-  dir=$ROOT/$ENV_DIR
+  dir=$(env_dir "$env" "$hash")
   current=
   [[ -f $dir/$STAMP_NAME ]] && current=$(head -n1 "$dir/$STAMP_NAME")
   fresh=0
   if [[ $current == "$hash" ]] && "$dir/bin/python" -c '' 2>/dev/null; then fresh=1; fi
+  if ((fresh)) && is_shared "$env"; then link_shared "$env" "$hash"; fi
   system_prereqs "$env"
   if ((CHECK_ONLY)); then
     ((fresh)) || die "$ENV_DIR is missing or out of date; run tools/setup-python.sh $env"
