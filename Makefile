@@ -64,5 +64,6 @@ fuzz-keras: setup-python
 bench: setup install-r
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/bench_survey.py
+	$(PY) benchmarks/bench_plugin.py
 	RETICULATE_PYTHON=$(CURDIR)/$(PY) R_LIBS=$(RLIB) Rscript benchmarks/bench-r.R
 	RETICULATE_PYTHON=$(CURDIR)/$(PY) R_LIBS=$(RLIB) Rscript benchmarks/bench-survey.R

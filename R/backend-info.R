@@ -59,7 +59,7 @@
 #'   choice: it names no environment), imports `keras` -- so the backend is
 #'   fixed by `library(kerasR)` -- and then 22 Keras 2 submodules
 #'   (`keras.layers.core`, ...). If importing `keras` fails, kerasR loads
-#'   unconnected and `kerasR::keras_init()` retries later; if a submodule is
+#'   unconnected and kerasR's `keras_init()` retries later; if a submodule is
 #'   missing, `library(kerasR)` fails with that `ModuleNotFoundError`. Which
 #'   submodules the installed Keras has is read from its files: no Keras
 #'   since 2.3 has them all, so with Keras 2.4+ or 3 the record's `status` is

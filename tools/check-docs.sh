@@ -63,6 +63,19 @@ log "installing the package into a temporary library"
 R CMD INSTALL --no-multiarch --no-test-load --library="$WORK/lib" "$STAGE" \
   >"$WORK/install.log" 2>&1 || { cat "$WORK/install.log"; die "R CMD INSTALL failed"; }
 
+# pkgdown's code linking (downlit) looks up every package a `library()` call
+# names: one not installed is looked up in CRAN's package database, which is
+# out of reach offline, and the build stops. kerasR is named so but cannot be
+# installed here; a package with only its name and home page answers instead.
+NAMES=$WORK/names/kerasR
+mkdir -p "$NAMES"
+printf '%s\n' 'Package: kerasR' 'Version: 0.8.0' 'Title: Name and Home Page of kerasR' \
+  'Description: The name and home page of kerasR, for offline links in this site.' \
+  'URL: https://github.com/statsmaths/kerasR' 'License: MIT' >"$NAMES/DESCRIPTION"
+: >"$NAMES/NAMESPACE"
+R CMD INSTALL --no-test-load --library="$WORK/lib" "$NAMES" >>"$WORK/install.log" 2>&1 \
+  || { cat "$WORK/install.log"; die "R CMD INSTALL of the kerasR name failed"; }
+
 # --- 2. build ------------------------------------------------------------------
 SITE=$WORK/site
 log "pkgdown::build_site() with RETICULATE_PYTHON=$PY"
