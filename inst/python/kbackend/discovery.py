@@ -88,10 +88,17 @@ def normalize_dist_name(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
+_VERSIONS: "Dict[str, Tuple[int, ...]]" = {}
+
+
 def version_tuple(version: "Optional[str]") -> "Tuple[int, ...]":
-    """Leading numeric release components: ``"2.3.1rc0"`` → ``(2, 3, 1)``."""
+    """Leading numeric release components: ``"2.3.1rc0"`` → ``(2, 3, 1)``.
+
+    Remembered: one record compares the same few versions many times."""
     if not version:
         return ()
+    if version in _VERSIONS:
+        return _VERSIONS[version]
     parts: "List[int]" = []
     for piece in version.split("."):
         match = re.match(r"\d+", piece)
@@ -100,6 +107,8 @@ def version_tuple(version: "Optional[str]") -> "Tuple[int, ...]":
         parts.append(int(match.group()))
         if match.end() != len(piece):
             break
+    if len(_VERSIONS) < 4096:  # versions come from files and variables: bound the memory
+        _VERSIONS[version] = tuple(parts)
     return tuple(parts)
 
 
@@ -198,7 +207,7 @@ def module_location(spec: "Optional[importlib.machinery.ModuleSpec]") -> "Option
     return locations[0] if locations else None
 
 
-_CACHE: "Dict[str, Any]" = {"key": None, "value": None, "memo": {}, "listings": {}, "archives": {}}
+_CACHE: "Dict[str, Any]" = {"key": None, "value": None, "memo": {}, "listings": {}, "archives": {}, "held": 0}
 
 
 def _fingerprint() -> "Tuple[Any, ...]":
@@ -246,7 +255,22 @@ def installed_libraries() -> "Dict[str, Dict[str, Optional[str]]]":
     return {name: dict(entry) for name, entry in _CACHE["value"].items()}
 
 
+def hold() -> None:
+    """Look at the search path once for a whole record: until :func:`release`,
+    the look-ups reuse that look instead of taking the fingerprint again
+    (a dozen ``stat`` calls each time).  One record describes one moment."""
+    _refresh()
+    _CACHE["held"] += 1
+
+
+def release() -> None:
+    """End a :func:`hold`."""
+    _CACHE["held"] = max(0, _CACHE["held"] - 1)
+
+
 def _refresh() -> None:
+    if _CACHE["held"] and _CACHE["key"] is not None:
+        return
     key = _fingerprint()
     if _CACHE["key"] != key:
         # one listing per folder for the whole fingerprint: the requirement

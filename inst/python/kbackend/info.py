@@ -88,6 +88,14 @@ def _other_module(module: str, facts: "Dict[str, Any]") -> "Dict[str, Any]":
 
 def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None) -> "Dict[str, Any]":
     """Gather every fact and build the record.  See :func:`backend_info`."""
+    discovery.hold()  # one look at the search path for the whole record
+    try:
+        return _collect(environ, interface)
+    finally:
+        discovery.release()
+
+
+def _collect(environ: "Optional[Dict[str, str]]", interface: "Any") -> "Dict[str, Any]":
     facts = interfaces.parse(interface)
     libs = discovery.installed_libraries()
     applied = interfaces.apply(facts, dict(os.environ if environ is None else environ), tf_keras.imports_keras(libs))
