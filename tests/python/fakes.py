@@ -16,6 +16,16 @@ import tempfile
 DISTS = {"tensorflow": "tensorflow_cpu", "theano": "Theano"}
 
 
+#: The body of each fake package: a trap that fails any real import of it.
+#: It stands for a package whose import works, so its failure must not be
+#: readable without running it: kbackend follows imports statically where
+#: the installation is unusual (a pytest process has the lab's numpy loaded
+#: from another site than the fakes), and a plain top-level ``raise`` would
+#: rightly be predicted as the import's failure.
+TRAP = "if getattr(__import__('builtins'), 'kbackend_fake_imported', True):\n" \
+       "    raise RuntimeError('kbackend must never import {}')\n"
+
+
 def make_site(root, libraries, keras_layout="keras3"):
     """Create ``root`` holding each ``{module: version}`` as an installed package."""
     os.makedirs(root, exist_ok=True)
@@ -28,7 +38,7 @@ def make_site(root, libraries, keras_layout="keras3"):
         package = os.path.join(root, module)
         os.makedirs(package, exist_ok=True)
         with open(os.path.join(package, "__init__.py"), "w") as handle:
-            handle.write("raise RuntimeError('kbackend must never import {}')\n".format(module))
+            handle.write(TRAP.format(module))
     if "keras" in libraries and keras_layout == "keras3":
         os.makedirs(os.path.join(root, "keras", "src", "backend"), exist_ok=True)
         open(os.path.join(root, "keras", "src", "backend", "config.py"), "w").close()

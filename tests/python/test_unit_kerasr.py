@@ -21,13 +21,13 @@ sys.path.insert(0, HERE)
 
 import kbackend  # noqa: E402
 from kbackend import cli, interfaces, kerasr  # noqa: E402
-from fakes import Sandbox, environ, isolated_path, make_site  # noqa: E402
+from fakes import TRAP, Sandbox, environ, isolated_path, make_site  # noqa: E402
 
 KERAS2_TF1 = {"keras": "2.3.1", "tensorflow": "1.15.5", "numpy": "1.18.5"}
 KERAS3 = {"keras": "3.15.1", "tensorflow": "2.21.0", "numpy": "1.26.4"}
 #: Some of what Keras 3's API package has: keras.layers, but no keras.layers.core.
 KERAS3_API = ("keras.models", "keras.layers.activations", "keras.optimizers")
-NEVER = "raise RuntimeError('kbackend must never import this')\n"
+NEVER = TRAP.format("this")
 
 
 def add_modules(site, names):
