@@ -31,6 +31,8 @@ import re
 import sys
 import tokenize  # noqa: F401 - loaders' get_source imports it: loaded now, from the standard library
 
+from . import discovery
+
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional, Set, Tuple
@@ -326,8 +328,18 @@ class Walk:
             except OSError:
                 entries = []
             self.trust[top] = any(entry.endswith((".dist-info", ".egg-info")) for entry in entries) or (
-                "os.py" in entries and "importlib" in entries) or os.path.basename(folder) == "lib-dynload"
+                "os.py" in entries and "importlib" in entries) or os.path.basename(folder) == "lib-dynload" \
+                or "EGG-INFO" in entries or self._laid_out_like_the_real_one(top, folder)
         return self.trust[top]
+
+    @staticmethod
+    def _laid_out_like_the_real_one(top: str, folder: str) -> bool:
+        """A known library without metadata beside it (in a zip, an egg, a
+        checkout) whose package has the parts every real copy has: its
+        namespace is built like the real one's, so only its imports are
+        followed, as for an installed distribution."""
+        parts = discovery.SIGNATURES.get(top, ())
+        return any(discovery.location_exists(os.path.join(folder, top, part)) for part in parts)
 
     def version_of(self, module: "Module") -> "Optional[str]":
         """A package's ``__version__``: its own literal, else its distribution's metadata."""
