@@ -32,6 +32,11 @@ _VARIABLE_PATTERN = re.compile(
     r"|ROCR_VISIBLE_DEVICES|PYTORCH_.*|TORCH_.*|THEANO_FLAGS|THEANORC|CNTK_.*|OPENVINO_.*|TF_CPP_.*"
     r"|PYTHONWARNINGS|PYTHONSAFEPATH)$"
 )
+#: Failures of Keras's own config step (keras.json, its variables), which
+#: runs before Keras imports anything that the module walk could find broken.
+_CONFIG_STAGE = ("config-unreadable", "config-invalid-field", "env-not-integer")
+
+
 def keras_flavour(version: "Optional[str]", path: "Optional[str]") -> "Optional[str]":
     """Which Keras line a version (or, lacking one, a package layout) is."""
     return discovery.keras_flavour(version, path)
@@ -136,6 +141,8 @@ def _collect(environ: "Optional[Dict[str, str]]", interface: "Any") -> "Dict[str
     walked = shadows.graph(libs, would_be["backend"], environ) if target == "keras" and flavour \
         and shadows.unusual(libs, shadowing) else None
     graph_error = shadows.graph_failure(walked, import_fails) if walked else None
+    if would_be["cause"] in _CONFIG_STAGE and not libs["keras"].get("shadow"):
+        graph_error = None  # Keras reads its config first: that failure comes before any the walk finds
     if graph_error is not None:
         would_be = rules._fail(dict(would_be), graph_error, "module-shadowed" if shadowing else "install-broken")
     elif shadow_error is not None:
