@@ -71,6 +71,20 @@ python_oracle <- function(python, cwd, what) {
   record
 }
 
+# `record` without the problems of the given codes. After Python started,
+# R's Python has numpy loaded (reticulate imports it): a custom Keras 2
+# backend module that is already loaded is judged by its live attributes,
+# so the note that a judgement from source text is uncertain, which the
+# fresh interpreter of the oracle adds, does not apply there.
+without_problems <- function(record, codes) {
+  problems <- record$problems
+  if (is.data.frame(problems) && nrow(problems)) {
+    record$problems <- problems[!problems$code %in% codes, , drop = FALSE]
+    rownames(record$problems) <- NULL
+  }
+  record
+}
+
 # Names of the fields where two records differ.
 differing_fields <- function(actual, expected) {
   fields <- union(names(expected), setdiff(names(actual), "r"))
@@ -118,8 +132,10 @@ run_parity <- function(python, label) {
         label = paste(what, "fields differing before Python started")
       )
       if (id %in% in_process) {
+        uncertain <- "custom-backend-uncertain"
         expect_identical(
-          differing_fields(res$after, expected), character(),
+          differing_fields(without_problems(res$after, uncertain), without_problems(expected, uncertain)),
+          character(),
           label = paste(what, "fields differing after Python started")
         )
       }

@@ -32,9 +32,18 @@ _VARIABLE_PATTERN = re.compile(
     r"|ROCR_VISIBLE_DEVICES|PYTORCH_.*|TORCH_.*|THEANO_FLAGS|THEANORC|CNTK_.*|OPENVINO_.*|TF_CPP_.*"
     r"|PYTHONWARNINGS|PYTHONSAFEPATH)$"
 )
-#: Failures of Keras's own config step (keras.json, its variables), which
-#: runs before Keras imports anything that the module walk could find broken.
+#: Failures of Keras's own config step (keras.json, its variables), and the
+#: modules that take that step (Keras 3, Keras 2.2-2.3).
 _CONFIG_STAGE = ("config-unreadable", "config-invalid-field", "env-not-integer")
+_CONFIG_MODULES = ("keras.src.backend.config", "keras.backend.load_backend")
+
+
+def _config_ran_first(walked: "Dict[str, Any]") -> bool:
+    """Whether the followed import ran Keras's config module to its end
+    before meeting its failure: loaded, and not among the modules still
+    importing when the failure came."""
+    modules, chain = walked.get("modules") or [], walked.get("chain") or []
+    return any(name in modules and name not in chain for name in _CONFIG_MODULES)
 
 
 def keras_flavour(version: "Optional[str]", path: "Optional[str]") -> "Optional[str]":
@@ -141,8 +150,8 @@ def _collect(environ: "Optional[Dict[str, str]]", interface: "Any") -> "Dict[str
     walked = shadows.graph(libs, would_be["backend"], environ) if target == "keras" and flavour \
         and shadows.unusual(libs, shadowing) else None
     graph_error = shadows.graph_failure(walked, import_fails) if walked else None
-    if would_be["cause"] in _CONFIG_STAGE and not libs["keras"].get("shadow"):
-        graph_error = None  # Keras reads its config first: that failure comes before any the walk finds
+    if walked and graph_error is not None and would_be["cause"] in _CONFIG_STAGE and _config_ran_first(walked):
+        graph_error = None  # Keras read its config before the walk's failure: that failure comes first
     if graph_error is not None:
         would_be = rules._fail(dict(would_be), graph_error, "module-shadowed" if shadowing else "install-broken")
     elif shadow_error is not None:
