@@ -211,7 +211,9 @@ test_that("kerasR: a Python without keras loads kerasR unconnected, as predicted
   local_clean_env(python = python)
   # reticulate before 1.38 cannot read NumPy 2: then numpy, checked first, is
   # what the fix names (kerasR's own numpy check fails before its keras import)
-  numpy <- system2(python, c("-c", shQuote("import numpy; print(numpy.__version__)")), stdout = TRUE)
+  numpy <- withr::with_envvar(python_subprocess_env(python), system2(
+    python, c("-c", shQuote("import numpy; print(numpy.__version__)")), stdout = TRUE
+  ))
   numpy_unreadable <- as.integer(sub("[.].*", "", numpy[[length(numpy)]])) >= 2 &&
     utils::packageVersion("reticulate") < "1.38"
   res <- with_kerasr_session(kerasr_lib())
