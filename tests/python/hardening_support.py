@@ -303,9 +303,22 @@ def record_complaints(record, baseline):
 
 
 def warm_up():
-    """Modules the standard library itself imports lazily on paths kbackend
-    shares with Keras: ``os.path.expanduser("~user")`` imports ``pwd``."""
+    """Modules imported lazily on paths kbackend takes, none named by input:
+    the standard library's own (``os.path.expanduser("~user")`` imports
+    ``pwd``), and kbackend's, which loads these standard modules only on the
+    paths that need them (zips, RECORD hashes, the module walk, a backend
+    library's start-up checks)."""
+    import ast  # noqa: F401
+    import base64  # noqa: F401
+    import bisect  # noqa: F401
+    import configparser  # noqa: F401
+    import hashlib  # noqa: F401
+    import linecache  # noqa: F401
+    import platform  # noqa: F401
     import pwd  # noqa: F401
+    import shlex  # noqa: F401
+    import tokenize  # noqa: F401
+    import zipfile  # noqa: F401
 
 
 def exercise(kbackend, baseline, seconds=20):
