@@ -51,15 +51,39 @@ def make_site(root, libraries, keras_layout="keras3"):
     return root
 
 
+#: The libraries kbackend reads from ``sys.modules`` when they are loaded.
+#: Under pytest the lab's numpy (and more) is loaded from the real
+#: site-packages; a plain interpreter, or an R session's Python before
+#: anything runs, has none of them.
+LIBRARIES = ("keras", "tensorflow", "jax", "jaxlib", "torch", "numpy", "openvino", "theano", "cntk", "tf_keras",
+             "flax", "scipy", "tree", "optree", "ml_dtypes", "h5py")
+
+
+@contextlib.contextmanager
+def unloaded(tops=LIBRARIES):
+    """Hide the already-imported ``tops`` (and their submodules) from
+    ``sys.modules`` for the duration, restoring the same module objects."""
+    hidden = {name: module for name, module in sys.modules.items() if name.split(".")[0] in tops}
+    for name in hidden:
+        del sys.modules[name]
+    try:
+        yield
+    finally:
+        sys.modules.update(hidden)
+
+
 @contextlib.contextmanager
 def isolated_path(*directories):
-    """``sys.path`` = the given dirs + the stdlib only, for the duration."""
+    """``sys.path`` = the given dirs + the stdlib only, for the duration;
+    the real site's libraries loaded in this process are hidden too, so
+    that they cannot leak into a test either (see :func:`unloaded`)."""
     saved = list(sys.path)
     stdlib = os.path.dirname(os.__file__)
     sys.path[:] = list(directories) + [stdlib, os.path.join(stdlib, "lib-dynload")]
     importlib.invalidate_caches()
     try:
-        yield
+        with unloaded():
+            yield
     finally:
         sys.path[:] = saved
         importlib.invalidate_caches()

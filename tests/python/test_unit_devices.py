@@ -492,6 +492,17 @@ class ChooseDevice(unittest.TestCase):
             setting.use_keras_backend("jax", device="cpu")
         self.assertNotIn("JAX_PLATFORMS", os.environ)
 
+    def test_numpy_loaded_does_not_lock_the_numpy_backend(self):
+        # reticulate loads numpy in most R sessions; the numpy backend has no
+        # device variable for that import to have fixed
+        self.installed()
+        sys.modules["numpy"] = type(sys)("numpy")
+        self.addCleanup(sys.modules.pop, "numpy", None)
+        setting.use_keras_backend("numpy", device="cpu")
+        self.assertEqual(os.environ["KERAS_BACKEND"], "numpy")
+        with self.assertRaises(KBackendError):
+            setting.use_keras_backend("numpy", device="gpu")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -177,13 +177,15 @@ def device_variables(record: "Dict[str, Any]", backend: str, device: str) -> "Di
     if device not in ("cpu", "gpu"):
         raise KBackendError("device must be 'cpu' or 'gpu', not {!r}".format(device))
     library = rules.KERAS3_BACKENDS.get(backend)
-    if library in sys.modules:
-        raise BackendLockedError("{} is already imported in this process, so its device is fixed; restart Python and "
-                                 "choose the device before anything imports it.".format(library))
     if backend in ("numpy", "openvino") or library is None:
+        # nothing to set, so nothing an earlier import could have fixed:
+        # numpy is loaded in most sessions (reticulate loads it)
         if device == "gpu":
             raise KBackendError("The {!r} backend runs on the CPU only.".format(backend))
         return {}
+    if library in sys.modules:
+        raise BackendLockedError("{} is already imported in this process, so its device is fixed; restart Python and "
+                                 "choose the device before anything imports it.".format(library))
     libs = discovery.installed_libraries()
     keras_path = record["keras"]["path"]
     if device == "cpu":
