@@ -4,7 +4,7 @@
 
 # A backend name is one token: a (dotted) module name -- a Keras 2 custom
 # backend is a module -- with the -cpu/-gpu suffix keras3 accepts. The body is
-# NAME_PATTERN of python/kbackend/setting.py (a test holds them equal), so R
+# NAME_PATTERN of the Python module's setting.py (a test compares the two), so R
 # and Python refuse the same names. No whitespace, quotes or shell
 # metacharacters ever reach a command line. Matched with perl = TRUE, whose
 # ranges are code points in every locale; \z, unlike $, does not match
@@ -55,6 +55,25 @@ check_interface_arg <- function(interface, call = rlang::caller_env()) {
     )
   }
   invisible(interface)
+}
+
+# The devices a setter can choose: DEVICES of the Python module's setting.py
+# (a test compares the two), which decides whether the device is possible.
+device_choices <- c("cpu", "gpu")
+
+check_device_arg <- function(device, call = rlang::caller_env()) {
+  if (is.null(device)) {
+    return(invisible(device))
+  }
+  one_string <- is.character(device) && length(device) == 1 && !is.na(device)
+  if (!one_string || !device %in% device_choices) {
+    shown <- if (one_string) encodeString(device, quote = "\"") else describe_value(device)
+    abort_bad_argument(
+      "{.arg device} must be NULL, {.val cpu} or {.val gpu}.",
+      sprintf("it is %s", shown), arg = "device", call = call
+    )
+  }
+  invisible(device)
 }
 
 check_flag_arg <- function(x, arg, call = rlang::caller_env()) {

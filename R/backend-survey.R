@@ -22,9 +22,11 @@
 #'   this process; under `sequential` the one row is this process.
 #'
 #' The verdict: `consistent` is `TRUE` when every worker reports the same
-#' `backend`, `status` and `keras_version`, so code sent to any of them runs
-#' on the same Keras. `differences` names every column, among `python`,
-#' `backend`, `source`, `status`, `keras_version` and `locked`, whose value
+#' `backend`, `device`, `status` and `keras_version`, so code sent to any of
+#' them runs on the same Keras, on the same kind of device (a worker that
+#' would fall back to the CPU while the others use a GPU is flagged).
+#' `differences` names every column, among `python`, `backend`, `device`,
+#' `source`, `status`, `keras_version` and `locked`, whose value
 #' is not the same in every worker (so a worker that has already loaded
 #' Keras shows up as a difference in `locked`, and in `source`, which it
 #' reports as `"imported"`, without making the survey inconsistent).
@@ -36,7 +38,9 @@
 #'   * `workers`: a data frame, one row per worker, with columns `worker`
 #'     (its index: the node's position in `cl`, or the order in which the
 #'     futures were launched), `host`, `pid`, `python` (the interpreter
-#'     reticulate uses or would use there), `backend`, `source`, `status`
+#'     reticulate uses or would use there), `backend`, `device` (what the
+#'     backend will run on there: `"cpu"`, `"cuda"`, ...; see
+#'     [backend_info()]), `source`, `status`
 #'     (`"ok"`, or `"error"` when `import keras` would fail there or
 #'     [backend_info()] failed), `keras_version`, `locked` (Keras already
 #'     loaded there) and `error` (why, or `NA`). Unknown values are `NA`.
@@ -121,13 +125,14 @@ worker_survey_row <- function() {
   }
   row <- list(
     host = Sys.info()[["nodename"]], pid = Sys.getpid(), python = NA_character_,
-    backend = NA_character_, source = NA_character_, status = "error",
+    backend = NA_character_, device = NA_character_, source = NA_character_, status = "error",
     keras_version = NA_character_, locked = NA, error = NA_character_
   )
   tryCatch({
     info <- kbackend::backend_info()
     row$python <- scalar(info$r$python, NA_character_)
     row$backend <- scalar(info$backend, NA_character_)
+    row$device <- scalar(info$device$device, NA_character_)
     row$source <- scalar(info$source, NA_character_)
     row$status <- scalar(info$status, NA_character_)
     row$keras_version <- scalar(info$keras$version, NA_character_)
@@ -140,15 +145,23 @@ worker_survey_row <- function() {
   })
 }
 
-# The columns of a survey, in order, with their types.
+# The columns of a survey, in order, with their types: the row fields of
+# the Python module's survey.json (a test compares the two).
 survey_columns <- list(
   worker = integer(), host = character(), pid = integer(), python = character(),
-  backend = character(), source = character(), status = character(),
+  backend = character(), device = character(), source = character(), status = character(),
   keras_version = character(), locked = logical(), error = character()
 )
 
-# The columns compared between workers, in the order `differences` names them.
-survey_compared <- c("python", "backend", "source", "status", "keras_version", "locked")
+# Which columns are compared between workers, and which must agree for a
+# survey to be consistent: read from the Python module's survey.json, so R
+# and Python judge a cluster alike.
+survey_fields <- function() {
+  if (is.null(.kb$survey_fields)) {
+    .kb$survey_fields <- jsonlite::fromJSON(file.path(kb_python_path(), "kbackend", "survey.json"))
+  }
+  .kb$survey_fields
+}
 
 # A survey from its rows (lists with the survey's fields).
 new_survey <- function(rows) {
@@ -169,12 +182,13 @@ new_survey <- function(rows) {
 
 # The verdict on a data frame of workers (the survey's columns).
 survey_from_workers <- function(workers) {
+  fields <- survey_fields()
   distinct <- function(column) length(unique(workers[[column]])) > 1
-  differences <- survey_compared[vapply(survey_compared, distinct, logical(1))]
+  differences <- fields$compared[vapply(fields$compared, distinct, logical(1))]
   structure(
     list(
       workers = workers,
-      consistent = !any(c("backend", "status", "keras_version") %in% differences),
+      consistent = !any(fields$consistency %in% differences),
       differences = differences
     ),
     class = "kbackend_survey"
@@ -343,6 +357,7 @@ survey_table <- function(workers) {
     Host = cell(workers$host),
     PID = cell(workers$pid),
     Backend = cell(workers$backend),
+    Device = cell(workers$device),
     Source = cell(workers$source),
     Status = cell(workers$status),
     Keras = cell(workers$keras_version),
@@ -362,7 +377,7 @@ survey_verdict_text <- function(x) {
     return("No workers answered.")
   }
   if (!isTRUE(x$consistent)) {
-    differ <- intersect(x$differences, c("backend", "status", "keras_version"))
+    differ <- intersect(x$differences, survey_fields()$consistency)
     return(paste0(
       "Inconsistent: the workers differ in ", paste(differ, collapse = ", "), "."
     ))
@@ -390,7 +405,7 @@ survey_verdict_text <- function(x) {
 
 # The other differences, worth knowing though they do not break consistency.
 survey_notes_text <- function(x) {
-  other <- setdiff(x$differences, c("backend", "status", "keras_version"))
+  other <- setdiff(x$differences, survey_fields()$consistency)
   if (!length(other)) {
     return(character())
   }

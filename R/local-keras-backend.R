@@ -3,8 +3,9 @@
 #' In the style of [withr::local_envvar()]: `local_keras_backend()` sets the
 #' backend with [use_keras_backend()] until the calling function (or
 #' `.local_envir`) exits; `with_keras_backend()` sets it while `code` runs.
-#' Afterwards `KERAS_BACKEND` is restored (or unset) in R and, if Python is
-#' running by then, in Python's `os.environ` too. Restoring never needs
+#' Afterwards `KERAS_BACKEND`, and every variable the `device` set, is
+#' restored (or unset) in R and, if Python is running by then, in Python's
+#' `os.environ` too. Restoring never needs
 #' validation and never fails because Keras was loaded meanwhile -- but the
 #' backend of a Keras that was loaded inside the scope stays what it was.
 #'
@@ -28,36 +29,17 @@
 #'   f()
 #' }
 #' @export
-local_keras_backend <- function(backend, .local_envir = parent.frame()) {
+local_keras_backend <- function(backend, device = NULL, .local_envir = parent.frame()) {
   check_backend_arg(backend)
-  started_before <- python_started()
-  python_before <- if (started_before) python_getenv("KERAS_BACKEND") else NA_character_
-  previous <- use_keras_backend(backend)
-  withr::defer(
-    restore_keras_backend(previous, started_before, python_before),
-    envir = .local_envir
-  )
-  invisible(previous)
+  check_device_arg(device)
+  change <- change_keras_backend(backend, FALSE, NULL, device)
+  withr::defer(restore_saved_variables(change$saved), envir = .local_envir)
+  invisible(change$previous)
 }
 
 #' @rdname local_keras_backend
 #' @export
-with_keras_backend <- function(backend, code) {
-  local_keras_backend(backend)
+with_keras_backend <- function(backend, code, device = NULL) {
+  local_keras_backend(backend, device = device)
   force(code)
-}
-
-# Put KERAS_BACKEND back in R and, if Python runs now, in os.environ: to what
-# Python saw before when it was already running, else to R's old value (which
-# is what a Python started inside the scope would have inherited).
-restore_keras_backend <- function(previous, started_before, python_before) {
-  if (python_started()) {
-    python_setenv("KERAS_BACKEND", if (started_before) python_before else previous)
-  }
-  if (is.na(previous)) {
-    Sys.unsetenv("KERAS_BACKEND")
-  } else {
-    Sys.setenv(KERAS_BACKEND = previous)
-  }
-  invisible()
 }

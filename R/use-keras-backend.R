@@ -14,7 +14,8 @@
 #' Keras would raise.
 #'
 #' Neither function starts Python: before Python has started they ask the
-#' module in a subprocess.
+#' module in a subprocess. What a change sets, and what it says, is decided
+#' by the Python module, the same for R and Python users; R applies it.
 #'
 #' @param backend A single backend name, such as `"jax"`, `"tensorflow"`,
 #'   `"torch"`, `"numpy"` or `"openvino"` (Keras 3), or `"theano"`, `"cntk"`
@@ -32,6 +33,14 @@
 #'   `tensorflow.keras`). Under keras3, `"jax-cpu"` and `"jax-gpu"` are
 #'   accepted and mean `"jax"`. kerasR imports Keras when it loads: call
 #'   this before `library(kerasR)`.
+#' @param device `NULL` (leave the device to the backend), `"cpu"` or
+#'   `"gpu"`: also set what that backend reads to pick its device
+#'   (`JAX_PLATFORMS`, `CUDA_VISIBLE_DEVICES`, or the torch device variable
+#'   the installed Keras reads), after checking the device forecast of
+#'   [backend_info()]. A GPU the build or the machine cannot give is refused
+#'   (class `kbackend_error_device`), and so is any device once that
+#'   backend's library is imported in the running Python
+#'   (`kbackend_error_locked`).
 #' @returns `use_keras_backend()`: the previous value of R's `KERAS_BACKEND`
 #'   (`NA` if it was unset), invisibly. `check_keras_backend()`: `backend`,
 #'   invisibly.
@@ -43,7 +52,8 @@
 #'   missing), `kbackend_error_import_fails` (`import keras` would fail for
 #'   another reason),
 #'   `kbackend_error_locked` (Keras is already loaded with another backend; the
-#'   message names what loaded it), `kbackend_error_config` (keras.json cannot
+#'   message names what loaded it), `kbackend_error_device` (see `device`),
+#'   `kbackend_error_config` (keras.json cannot
 #'   be read or written), `kbackend_error_no_python` or
 #'   `kbackend_error_python`. Nothing is changed when an error is raised.
 #' @family keras backend functions
@@ -60,73 +70,105 @@
 #'   use_keras_backend("jax")
 #' }
 #' @export
-use_keras_backend <- function(backend, persist = FALSE, interface = NULL) {
+use_keras_backend <- function(backend, persist = FALSE, interface = NULL, device = NULL) {
   check_backend_arg(backend)
   check_flag_arg(persist, "persist")
   check_interface_arg(interface)
-  previous <- Sys.getenv("KERAS_BACKEND", unset = NA)
-
-  iface <- keras_interface(interface)
-  interpreter <- reticulate_python(iface)
-  facts <- interface_facts(iface, python_started = interpreter$started)
-  if (interpreter$started) {
-    kb_py_call("use_keras_backend", backend, persist = persist, interface = facts,
-               backend = backend)
-    value <- python_getenv("KERAS_BACKEND")
-    if (persist) {
-      persisted_to <- parse_record(kb_py_call("backend_info_json", interface = facts))$config_path
-    }
-  } else {
-    args <- c("use", backend, if (persist) "--persist" else "--check", "--json",
-              interface_args(facts))
-    answer <- ask_cli_use(interpreter$python, args, backend)
-    value <- answer$backend
-    persisted_to <- answer$persisted_to
-  }
-  Sys.setenv(KERAS_BACKEND = value)
-  if (iface$name == "keras" && backend != "tensorflow") {
-    # as the legacy package's own use_backend() does: only standalone Keras
-    # has other backends; by default it imports tensorflow.keras
-    Sys.setenv(KERAS_IMPLEMENTATION = "keras")
-    cli::cli_inform(c(i = paste(
-      "Also set {.envvar KERAS_IMPLEMENTATION} to {.val keras}: the R keras",
-      "package uses {.val {backend}} only through standalone Keras."
-    )))
-  }
-  if (persist && !is.null(persisted_to)) {
-    cli::cli_inform(c(v = "Saved {.val {backend}} as the backend in {.path {persisted_to}}."))
-    if (iface$name == "keras3") {
-      cli::cli_warn(
-        c(
-          "keras3 ignores the backend in {.file keras.json}.",
-          i = paste(
-            "When it loads it sets {.envvar KERAS_BACKEND} (to {.val tensorflow} if",
-            "unset), which wins over the file. For later sessions, set",
-            "{.code KERAS_BACKEND={backend}} in {.file ~/.Renviron} instead."
-          )
-        ),
-        class = c("kbackend_warning_keras3_overrides", "kbackend_warning")
-      )
-    }
-  }
-  invisible(previous)
+  check_device_arg(device)
+  invisible(change_keras_backend(backend, persist, interface, device)$previous)
 }
 
 #' @rdname use_keras_backend
 #' @export
-check_keras_backend <- function(backend, interface = NULL) {
+check_keras_backend <- function(backend, interface = NULL, device = NULL) {
   check_backend_arg(backend)
   check_interface_arg(interface)
+  check_device_arg(device)
+  change_keras_backend(backend, FALSE, interface, device, check = TRUE)
+  invisible(backend)
+}
+
+# The Python module decides what setting `backend` changes (in-process once
+# Python runs, else in a subprocess; either way it writes keras.json if
+# asked) and R applies it: to its own environment and to the running
+# Python's os.environ, and says what the module says. Returns
+# list(previous = R's old KERAS_BACKEND, saved = the old value of every
+# variable changed, in R (`r`) and in the running Python (`python`)), which
+# restore_saved_variables() puts back.
+change_keras_backend <- function(backend, persist, interface, device, check = FALSE,
+                                 call = rlang::caller_env()) {
   iface <- keras_interface(interface)
   interpreter <- reticulate_python(iface)
   facts <- interface_facts(iface, python_started = interpreter$started)
   if (interpreter$started) {
-    kb_py_call("check_keras_backend", backend, interface = facts, backend = backend)
+    change <- parse_json_answer(kb_py_call(
+      "change_keras_backend_json", backend, persist = persist, interface = facts,
+      device = device, check = check, backend = backend, call = call
+    ))
   } else {
-    ask_cli_use(interpreter$python,
-                c("use", backend, "--check", "--json", interface_args(facts)), backend)
+    args <- c("use", backend, if (persist && !check) "--persist" else "--check",
+              if (!is.null(device)) c("--device", device), "--json", interface_args(facts))
+    change <- ask_cli_use(interpreter$python, args, backend, call = call)
   }
-  invisible(backend)
+  if (check) {
+    return(invisible(change))
+  }
+  both <- unlist(change$set)
+  r_only <- unlist(change$r_set)
+  unset <- as.character(unlist(change$unset))
+  # read every old value before setting any: R and Python share the
+  # process's C environment, and os.environ writes through to it
+  saved <- list(
+    r = Sys.getenv(c(names(both), names(r_only), unset), unset = NA, names = TRUE),
+    python = if (interpreter$started) {
+      vapply(c(names(both), unset), python_getenv, character(1))
+    }
+  )
+  if (length(unset)) Sys.unsetenv(unset)
+  do.call(Sys.setenv, as.list(c(both, r_only)))
+  if (interpreter$started) {
+    for (name in unset) python_setenv(name, NA_character_)
+    for (name in names(both)) python_setenv(name, both[[name]])
+  }
+  show_notes(change$notes)
+  list(previous = saved$r[["KERAS_BACKEND"]], saved = saved)
+}
+
+# What the module tells the user about a change, as cli messages; a warning
+# carries the class the module names.
+show_notes <- function(notes) {
+  for (note in notes) {
+    text <- cli_escape(note$message)
+    if (identical(note$level, "warning")) {
+      cli::cli_warn(text, class = c(note$condition_class, "kbackend_warning"))
+    } else {
+      cli::cli_inform(stats::setNames(text, if (identical(note$level, "success")) "v" else "i"))
+    }
+  }
+  invisible()
+}
+
+# Put back what change_keras_backend() saved: in the running Python's
+# os.environ (to what it had when it was already running, else to R's old
+# values, which a Python started since inherited), then in R. Python goes
+# first: os.environ writes through to the C environment R reads, so R's own
+# old value, where it differed, must be the last written.
+restore_saved_variables <- function(saved) {
+  if (python_started()) {
+    python_values <- if (is.null(saved$python)) saved$r else saved$python
+    for (name in names(python_values)) {
+      python_setenv(name, python_values[[name]])
+    }
+  }
+  for (name in names(saved$r)) {
+    value <- saved$r[[name]]
+    if (is.na(value)) {
+      Sys.unsetenv(name)
+    } else {
+      do.call(Sys.setenv, stats::setNames(list(value), name))
+    }
+  }
+  invisible()
 }
 
 # Run `use ...` through the CLI; an {"ok": false} answer becomes the classed

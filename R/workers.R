@@ -13,7 +13,8 @@
 #'    already loaded there with another backend -- one error is raised that
 #'    names each refusing worker (its index in `cl`, its process id and host)
 #'    and why, and no worker is changed;
-#' 2. otherwise every worker runs [use_keras_backend()]. Should a worker
+#' 2. otherwise every worker runs [use_keras_backend()] (with `device`, if
+#'    given). Should a worker
 #'    refuse at this point after all (it loaded Keras between the two steps),
 #'    the workers already changed are set back to their previous values and
 #'    the same error is raised.
@@ -57,18 +58,19 @@
 #'   parallel::stopCluster(cl)
 #' }
 #' @export
-use_keras_backend_on <- function(cl, backend, interface = NULL) {
+use_keras_backend_on <- function(cl, backend, interface = NULL, device = NULL) {
   check_backend_arg(backend)
   check_cluster_arg(cl)
   check_interface_arg(interface)
+  check_device_arg(device)
 
-  checks <- parallel::clusterCall(cl, worker_function(worker_check), backend, interface)
+  checks <- parallel::clusterCall(cl, worker_function(worker_check), backend, interface, device)
   refusals <- worker_refusals(checks)
   if (nrow(refusals)) {
     abort_workers_refused(refusals, backend, length(cl))
   }
 
-  changes <- parallel::clusterCall(cl, worker_function(worker_use), backend, interface)
+  changes <- parallel::clusterCall(cl, worker_function(worker_use), backend, interface, device)
   refusals <- worker_refusals(changes)
   if (nrow(refusals)) {
     # a worker changed its mind between the two steps: undo the others
@@ -173,11 +175,11 @@ worker_function <- function(fun) {
 }
 
 # Would `backend` be accepted here? Changes nothing.
-worker_check <- function(backend, interface) {
+worker_check <- function(backend, interface, device = NULL) {
   answer <- list(ok = TRUE, class = NA_character_, message = NA_character_,
                  host = Sys.info()[["nodename"]], pid = Sys.getpid())
   tryCatch({
-    kbackend::check_keras_backend(backend, interface = interface)
+    kbackend::check_keras_backend(backend, interface = interface, device = device)
     answer
   }, error = function(e) {
     answer$ok <- FALSE
@@ -187,24 +189,15 @@ worker_check <- function(backend, interface) {
   })
 }
 
-# Set `backend` here; `saved` holds what worker_restore() needs to undo it.
-worker_use <- function(backend, interface) {
-  variables <- c("KERAS_BACKEND", "KERAS_IMPLEMENTATION")
-  saved <- list(r = Sys.getenv(variables, unset = NA, names = TRUE))
+# Set `backend` here; `saved` holds what worker_restore() needs to undo it
+# (every variable the change set, as the kbackend module decided it).
+worker_use <- function(backend, interface, device = NULL) {
   answer <- list(ok = TRUE, class = NA_character_, message = NA_character_,
                  host = Sys.info()[["nodename"]], pid = Sys.getpid())
-  started <- isNamespaceLoaded("reticulate") &&
-    isTRUE(reticulate::py_available(initialize = FALSE))
-  if (started) {
-    environ <- reticulate::import("os", convert = TRUE)$environ
-    saved$python <- vapply(variables, function(v) {
-      value <- environ$get(v)
-      if (is.null(value)) NA_character_ else value
-    }, character(1))
-  }
   tryCatch({
-    answer$previous <- kbackend::use_keras_backend(backend, interface = interface)
-    answer$saved <- saved
+    change <- asNamespace("kbackend")$change_keras_backend(backend, FALSE, interface, device)
+    answer$previous <- change$previous
+    answer$saved <- change$saved
     answer
   }, error = function(e) {
     answer$ok <- FALSE
@@ -216,20 +209,6 @@ worker_use <- function(backend, interface) {
 
 # Put back what worker_use() saved, in R and in a running Python.
 worker_restore <- function(saved) {
-  for (name in names(saved$r)) {
-    value <- saved$r[[name]]
-    if (is.na(value)) {
-      Sys.unsetenv(name)
-    } else {
-      do.call(Sys.setenv, stats::setNames(list(value), name))
-    }
-  }
-  if (!is.null(saved$python)) {
-    environ <- reticulate::import("os", convert = FALSE)$environ
-    for (name in names(saved$python)) {
-      value <- saved$python[[name]]
-      if (is.na(value)) environ$pop(name, NULL) else environ$`__setitem__`(name, value)
-    }
-  }
+  asNamespace("kbackend")$restore_saved_variables(saved)
   invisible(TRUE)
 }

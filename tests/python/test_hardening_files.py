@@ -33,7 +33,7 @@ from conftest import env_python, kbackend_json, oracle
 from test_differential import _predicted, assert_agrees
 
 import kbackend
-from kbackend import setting
+from kbackend import persist
 
 SEED = 20251121
 NOBODY = 65534
@@ -77,12 +77,12 @@ def _python_env():
 WRITER = r"""
 import sys
 sys.path.insert(0, {python_dir!r})
-from kbackend import setting
+from kbackend import persist
 path, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 print("ready", flush=True)
 sys.stdin.readline()  # all writers start together
 for _ in range(count):
-    setting.persist_backend(path, name)
+    persist.persist_backend(path, name)
 print("done", flush=True)
 """
 READER = r"""
@@ -165,13 +165,13 @@ def test_concurrent_writers_never_tear_keras_json(tmp_path):
 LOOPER = r"""
 import sys
 sys.path.insert(0, {python_dir!r})
-from kbackend import setting
+from kbackend import persist
 path, first, second = sys.argv[1], sys.argv[2], sys.argv[3]
-setting.persist_backend(path, first)  # also removes stale temporaries
+persist.persist_backend(path, first)  # also removes stale temporaries
 print("ready", flush=True)
 while True:
-    setting.persist_backend(path, second)
-    setting.persist_backend(path, first)
+    persist.persist_backend(path, second)
+    persist.persist_backend(path, first)
 """
 
 
@@ -209,10 +209,10 @@ def test_kill_9_during_persist_never_corrupts(tmp_path):
         # (each persisted at least once before it was killed): none lingers.
         owners = {int(name.split(".")[3]) for name in temporaries}  # .keras.json.PID.RANDOM.tmp
         assert owners <= pids, (temporaries, pids)
-        assert all(not setting._pid_alive(pid) for pid in owners)
+        assert all(not persist.pid_alive(pid) for pid in owners)
     elapsed = time.time() - started
     # One more persist, as any later call would, leaves nothing behind.
-    setting.persist_backend(path, "jax")
+    persist.persist_backend(path, "jax")
     assert _temporaries(directory) == []
     with open(path) as handle:
         assert json.load(handle)["backend"] == "jax"
@@ -247,7 +247,7 @@ def _persist_refused(path, name="jax", seconds=30):
     started = time.time()
     with hs.time_limit(seconds):
         with pytest.raises(kbackend.ConfigFileError) as caught:
-            setting.persist_backend(path, name)
+            persist.persist_backend(path, name)
     elapsed = time.time() - started
     if before is not None:
         assert _fingerprint(path) == before, "persist changed {}".format(path)
@@ -346,7 +346,7 @@ def _try_persist(path):
     assert os.geteuid() == NOBODY
     try:
         with hs.time_limit(30):
-            setting.persist_backend(path, "jax")
+            persist.persist_backend(path, "jax")
     except kbackend.KBackendError as exc:
         return {"raised": type(exc).__name__, "message": str(exc)}
     return {"raised": None}
@@ -443,7 +443,7 @@ def test_symlinked_keras_json_updates_target_and_keeps_link(tmp_path):
     link = os.path.join(keras_dir, "keras.json")
     os.symlink(os.path.relpath(middle, keras_dir), link)
     before = (os.readlink(link), os.readlink(middle), os.lstat(link).st_ino)
-    setting.persist_backend(link, "jax")
+    persist.persist_backend(link, "jax")
     assert (os.readlink(link), os.readlink(middle), os.lstat(link).st_ino) == before
     assert os.path.islink(link) and os.path.islink(middle) and not os.path.islink(target)
     document = json.load(open(target))
@@ -458,7 +458,7 @@ def test_symlinked_keras_json_updates_target_and_keeps_link(tmp_path):
     link2 = os.path.join(root, "second", "keras.json")
     os.makedirs(os.path.dirname(link2))
     os.symlink(dangling, link2)
-    setting.persist_backend(link2, "torch")
+    persist.persist_backend(link2, "torch")
     assert os.readlink(link2) == dangling and json.load(open(dangling))["backend"] == "torch"
     # A link loop: refused, untouched.
     loop = os.path.join(root, "loop", "keras.json")

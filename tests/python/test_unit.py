@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"
 sys.path.insert(0, HERE)
 
 import kbackend  # noqa: E402
-from kbackend import cli, custom, deps, discovery, importpath, interfaces, keras_json, live, report, rules, setting, tf_keras  # noqa: E402
+from kbackend import cli, custom, deps, discovery, importpath, interfaces, keras_json, live, persist, report, rules, setting, tf_keras  # noqa: E402
 from fakes import Sandbox, environ, isolated_path, make_site  # noqa: E402
 
 KERAS3 = {"keras": "3.15.1", "tensorflow": "2.21.0", "jax": "0.10.2", "jaxlib": "0.10.2", "numpy": "2.4.0"}
@@ -670,13 +670,6 @@ class Interfaces(unittest.TestCase):
                 interfaces.parse(facts)
         self.assertIsNone(interfaces.parse(None))
 
-    def test_name_pattern_is_the_one_r_uses(self):
-        arguments = os.path.join(os.path.dirname(os.path.dirname(HERE)), "R", "arguments.R")
-        with open(arguments) as handle:
-            text = handle.read()
-        r_body = text.split('backend_name_body <- "', 1)[1].split('"\n', 1)[0].replace("\\\\", "\\")
-        self.assertEqual(r_body, setting.NAME_PATTERN)
-
 
 class Setting(unittest.TestCase):
     def test_sets_and_returns_previous(self):
@@ -821,7 +814,7 @@ class Persisting(unittest.TestCase):
         with installed(KERAS3) as box:
             os.makedirs(os.path.join(box.home, ".keras", "keras.json"))
             with self.assertRaises(kbackend.ConfigFileError):
-                setting.persist_backend(os.path.join(box.home, ".keras", "keras.json"), "jax")
+                persist.persist_backend(os.path.join(box.home, ".keras", "keras.json"), "jax")
 
     def test_stale_temporaries_removed(self):
         with Sandbox() as box:
@@ -829,7 +822,7 @@ class Persisting(unittest.TestCase):
             mine = os.path.join(box.root, ".keras.json.{}.abc.tmp".format(os.getpid()))
             for path in (stale, mine):
                 open(path, "w").close()
-            self.assertEqual(setting.remove_stale_temporaries(box.root), 1)
+            self.assertEqual(persist.remove_stale_temporaries(box.root), 1)
             self.assertFalse(os.path.exists(stale))
             self.assertTrue(os.path.exists(mine))
 

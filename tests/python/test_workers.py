@@ -24,10 +24,11 @@ distributed = import_or_skip("distributed")
 
 import kbackend
 from kbackend import workers
-from workers_support import TIMEOUT, keras_backend_variable, loaded_heavy, real_backend, \
+from workers_support import TIMEOUT, environment_variable, keras_backend_variable, loaded_heavy, real_backend, \
     real_backend_at_barrier, report
 
-ROW_FIELDS = ["worker", "host", "pid", "python", "backend", "source", "status", "keras_version", "locked", "error"]
+ROW_FIELDS = ["worker", "host", "pid", "python", "backend", "device", "source", "status", "keras_version", "locked",
+              "error"]
 
 
 @pytest.fixture
@@ -59,23 +60,23 @@ def check_row(row, backend, locked=False):
 # the verdict and the argument checks, without workers
 
 def row(**fields):
-    base = {"worker": 0, "host": "h", "pid": 1, "python": "/py", "backend": "jax", "source": "environment",
+    base = {"worker": 0, "host": "h", "pid": 1, "python": "/py", "backend": "jax", "device": "cpu", "source": "environment",
             "status": "ok", "keras_version": "3.15.1", "locked": False, "error": None}
     base.update(fields)
     return base
 
 
-def test_verdict_compares_backend_status_and_keras_version():
+def test_verdict_compares_backend_device_status_and_keras_version():
     assert workers.summarize([row(), row(pid=2)]) == {"workers": [row(), row(pid=2)], "consistent": True,
                                                       "differences": []}
-    # Differences are reported in a fixed order; only three break consistency.
+    # Differences are reported in a fixed order; only four break consistency.
     mixed = workers.summarize([row(), row(pid=2, locked=True, source="config", python="/other")])
     assert mixed["consistent"] is True
     assert mixed["differences"] == ["python", "source", "locked"]
-    for field, value in (("backend", "torch"), ("status", "error"), ("keras_version", "3.0.0")):
+    for field, value in (("backend", "torch"), ("device", "cuda"), ("status", "error"), ("keras_version", "3.0.0")):
         verdict = workers.summarize([row(), row(pid=2, **{field: value})])
         assert verdict["consistent"] is False and verdict["differences"] == [field]
-    everything = workers.summarize([row(), row(pid=2, python="/b", backend="torch", source="config",
+    everything = workers.summarize([row(), row(pid=2, python="/b", backend="torch", device="cuda", source="config",
                                                status="error", keras_version=None, locked=True)])
     assert everything["differences"] == list(workers.COMPARED_FIELDS)
     assert workers.summarize([]) == {"workers": [], "consistent": True, "differences": []}
@@ -147,12 +148,12 @@ def test_refusals_of_different_kinds_raise_the_base_class():
 def test_a_worker_refusing_late_gets_the_others_restored():
     client = FakeClient({
         "check_on_worker": {"tcp://a:1": OK, "tcp://b:2": OK},
-        "set_on_worker": {"tcp://a:1": dict(OK, previous="numpy"),
+        "set_on_worker": {"tcp://a:1": dict(OK, previous="numpy", saved={"KERAS_BACKEND": "numpy"}),
                           "tcp://b:2": refusal("kbackend_error_locked", "imported meanwhile")},
         "restore_on_worker": {"tcp://a:1": None, "tcp://b:2": None}})
     with pytest.raises(kbackend.BackendLockedError, match="the 1 workers already changed were restored"):
         kbackend.use_keras_backend_on(client, "jax")
-    assert client.calls[-1] == ("restore_on_worker", ("numpy",), ["tcp://a:1"])
+    assert client.calls[-1] == ("restore_on_worker", ({"KERAS_BACKEND": "numpy"},), ["tcp://a:1"])
 
 
 def test_every_row_of_a_fake_cluster_is_labelled_with_its_address():
@@ -295,11 +296,14 @@ def test_dask_cluster_survey_and_setting_the_backend_everywhere(keras_sandbox):
         survey = kbackend.backend_survey(client)
         assert [(r["backend"], r["locked"]) for r in survey["workers"]] == [("jax", False)] * 2
 
-        assert kbackend.use_keras_backend_on(client, "torch") == {address: "jax" for address in addresses}
+        assert kbackend.use_keras_backend_on(client, "torch", device="cpu") == {address: "jax" for address in addresses}
         survey = kbackend.backend_survey(client)
         assert survey["consistent"] is True
         for surveyed in survey["workers"]:
             check_row(surveyed, "torch")
+            assert surveyed["device"] == "cpu"
+        # device="cpu": the torch device variable the installed Keras reads, in every worker
+        assert set(client.run(environment_variable, "KERAS_TORCH_DEVICE").values()) == {"cpu"}
         locked, other = addresses
         assert on_workers(client, [locked], real_backend)[locked]["backend"] == "torch"
 

@@ -25,6 +25,11 @@ def keras_backend_variable():
     return os.environ.get("KERAS_BACKEND")
 
 
+def environment_variable(name):
+    """This process's value of ``name`` (None when unset)."""
+    return os.environ.get(name)
+
+
 def real_backend():
     """Import Keras here, for real, and report what it chose."""
     before = loaded_heavy()

@@ -65,3 +65,24 @@ test_that("backend names: the module-name rule Python uses, plus keras3's -cpu/-
     expect_error(check_backend_arg(bad), class = "kbackend_error_bad_argument")
   }
 })
+
+test_that("check_device_arg() takes NULL, \"cpu\" or \"gpu\"", {
+  for (good in list(NULL, "cpu", "gpu")) {
+    expect_identical(check_device_arg(good), good)
+  }
+  for (bad in list("tpu", "CPU", c("cpu", "gpu"), NA_character_, 1, TRUE)) {
+    expect_error(check_device_arg(bad), class = "kbackend_error_bad_argument")
+  }
+  expect_snapshot(check_device_arg("tpu"), error = TRUE)
+})
+
+test_that("backend names and devices are the ones the Python module accepts", {
+  python <- test_python()
+  out <- system2(python, c("-c", shQuote(paste(
+    "import sys, json; sys.path.insert(0, sys.argv[1]); from kbackend import setting;",
+    "print(json.dumps([setting.NAME_PATTERN, setting.DEVICES]))"
+  )), shQuote(kb_python_path())), stdout = TRUE)
+  python_rules <- jsonlite::fromJSON(out)
+  expect_identical(python_rules[[1]], backend_name_body)
+  expect_identical(python_rules[[2]], device_choices)
+})

@@ -17,7 +17,7 @@ environment(start_psock) <- globalenv()
 survey_row <- function(worker, ...) {
   row <- list(
     worker = worker, host = "node1", pid = 1000L + worker, python = "/venv/bin/python",
-    backend = "jax", source = "environment", status = "ok", keras_version = "3.15.1",
+    backend = "jax", device = "cpu", source = "environment", status = "ok", keras_version = "3.15.1",
     locked = FALSE, error = NA_character_
   )
   utils::modifyList(row, list(...))
@@ -33,7 +33,7 @@ test_that("a survey is consistent when backend, status and Keras version agree",
   expect_true(same$consistent)
   expect_identical(same$differences, character())
 
-  columns <- c("worker", "host", "pid", "python", "backend", "source", "status",
+  columns <- c("worker", "host", "pid", "python", "backend", "device", "source", "status",
                "keras_version", "locked", "error")
   w <- same$workers
   expect_s3_class(w, "data.frame")
@@ -70,6 +70,30 @@ test_that("a survey is consistent when backend, status and Keras version agree",
   expect_identical(s$differences, c("python", "backend", "source", "locked"))
 })
 
+test_that("a worker on another kind of device makes the survey inconsistent", {
+  local_clean_env(python = NULL)
+  mixed <- survey_of(survey_row(1L, device = "cuda"), survey_row(2L, device = "cpu"))
+  expect_false(mixed$consistent)
+  expect_identical(mixed$differences, "device")
+  expect_match(format(mixed), "Inconsistent: the workers differ in device.", fixed = TRUE, all = FALSE)
+  expect_match(format(mixed)[[2]], "Device", fixed = TRUE)
+})
+
+test_that("the survey's columns and verdict fields are the Python module's", {
+  local_clean_env(python = NULL)
+  shared <- jsonlite::fromJSON(file.path(kb_python_path(), "kbackend", "survey.json"))
+  expect_identical(names(survey_columns), shared$row_fields)
+  python <- test_python()
+  out <- system2(python, c("-c", shQuote(paste(
+    "import sys, json; sys.path.insert(0, sys.argv[1]); from kbackend import workers;",
+    "print(json.dumps([workers.ROW_FIELDS, workers.COMPARED_FIELDS, workers.CONSISTENCY_FIELDS]))"
+  )), shQuote(kb_python_path())), stdout = TRUE)
+  fields <- jsonlite::fromJSON(out)
+  expect_identical(fields[[1]], names(survey_columns))
+  expect_identical(fields[[2]], survey_fields()$compared)
+  expect_identical(fields[[3]], survey_fields()$consistency)
+})
+
 test_that("missing values count as a value of their own", {
   local_clean_env(python = NULL)
   failed <- survey_row(2L, python = NA, backend = NULL, source = NA, status = "error",
@@ -102,9 +126,9 @@ test_that("print() and format() show the table and the verdict", {
   expect_equal(
     lines[2:4],
     c(
-      "Worker  Host   PID   Backend  Source       Status  Keras   Locked  Python",
-      "1       node1  1001  jax      environment  ok      3.15.1  no      /venv/bin/python",
-      "2       node1  1002  jax      environment  ok      3.15.1  no      /venv/bin/python"
+      "Worker  Host   PID   Backend  Device  Source       Status  Keras   Locked  Python",
+      "1       node1  1001  jax      cpu     environment  ok      3.15.1  no      /venv/bin/python",
+      "2       node1  1002  jax      cpu     environment  ok      3.15.1  no      /venv/bin/python"
     )
   )
   expect_equal(lines[[5]],
@@ -119,16 +143,16 @@ test_that("print() and format() show the table and the verdict", {
   s <- survey_of(
     survey_row(1L, locked = TRUE, source = "imported"),
     survey_row(2L, backend = "torch"),
-    survey_row(3L, python = NA, backend = NA, source = NA, status = "error", keras_version = NA,
+    survey_row(3L, python = NA, backend = NA, device = NA, source = NA, status = "error", keras_version = NA,
                locked = NA, error = "kbackend needs a Python\n\u2716 none found")
   )
   lines <- cli::ansi_strip(format(s))
   expect_match(lines[[1]], "3 workers")
   expect_match(lines[[4]], "^2 +node1 +1002 +torch ")
-  expect_match(lines[[5]], "^3 +node1 +1003 +- +- +error +- +- +-$")
+  expect_match(lines[[5]], "^3 +node1 +1003 +- +- +- +error +- +- +-$")
   cross <- cli::symbol$cross
   expect_has(paste(lines, collapse = "\n"), c(
-    paste(cross, "Inconsistent: the workers differ in backend, status, keras_version."),
+    paste(cross, "Inconsistent: the workers differ in backend, device, status, keras_version."),
     "  The workers also differ in python, source, locked.",
     paste(cross, "Worker 3 (pid 1003 on node1): kbackend needs a Python \u2716 none found")
   ))
@@ -169,16 +193,16 @@ test_that("knit_print() renders a Markdown table and the verdict", {
   lines <- strsplit(as.character(out), "\n")[[1]]
   table <- grep("^\\|", lines, value = TRUE)
   expect_equal(table[1:2], c(
-    "| Worker | Host | PID | Backend | Source | Status | Keras | Locked | Python |",
-    "|--:|:--|--:|:--|:--|:--|:--|:--|:--|"
+    "| Worker | Host | PID | Backend | Device | Source | Status | Keras | Locked | Python |",
+    "|--:|:--|--:|:--|:--|:--|:--|:--|:--|:--|"
   ))
   expect_length(table, 4L)
-  # nine cells in every row: nothing unescaped splits one
+  # ten cells in every row: nothing unescaped splits one
   cells <- lengths(regmatches(table, gregexpr("(?<!\\\\)\\|", table, perl = TRUE)))
-  expect_true(all(cells == 10L))
+  expect_true(all(cells == 11L))
   expect_equal(table[3:4], c(
-    "| 1 | node1 | 1001 | jax | environment | ok | 3.15.1 | no | /a\\_b/python |",
-    "| 2 | node1 | 1002 | torch | environment | ok | 3.15.1 | no | /venv/bin/python |"
+    "| 1 | node1 | 1001 | jax | cpu | environment | ok | 3.15.1 | no | /a\\_b/python |",
+    "| 2 | node1 | 1002 | torch | cpu | environment | ok | 3.15.1 | no | /venv/bin/python |"
   ))
   text <- paste(lines, collapse = "\n")
   expect_match(text, "\n\n**Inconsistent**: the workers differ in backend.\n", fixed = TRUE)
@@ -315,5 +339,5 @@ test_that("a worker where backend_info() fails gives an error row, not a failed 
   expect_false(is.na(w$pid[[2]]))
   expect_false(res$consistent)
   expect_identical(res$differences,
-                   c("python", "backend", "source", "status", "keras_version", "locked"))
+                   c("python", "backend", "device", "source", "status", "keras_version", "locked"))
 })

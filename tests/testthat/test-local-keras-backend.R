@@ -92,3 +92,14 @@ test_that("a refused backend leaves nothing to restore", {
   expect_true("kbackend_error_invalid_backend" %in% res$e)
   expect_equal(res$r, "tensorflow")
 })
+
+test_that("the device variables are restored too", {
+  local_clean_env(python = venv_python("main"))
+  withr::local_envvar(JAX_PLATFORMS = "cuda")
+  res <- in_fresh_r(function() {
+    inside <- kbackend::with_keras_backend("jax", Sys.getenv("JAX_PLATFORMS"), device = "cpu")
+    list(inside = inside, after = Sys.getenv(c("KERAS_BACKEND", "JAX_PLATFORMS"), unset = NA))
+  })
+  expect_equal(res$inside, "cpu")
+  expect_equal(res$after, c(KERAS_BACKEND = NA, JAX_PLATFORMS = "cuda"))
+})

@@ -230,3 +230,38 @@ test_that("persist = TRUE in-process reports where it wrote", {
   expect_equal(jsonlite::fromJSON(path)$backend, "numpy")
   expect_match(paste(res, collapse = "\n"), "keras.json", fixed = TRUE)
 })
+
+test_that("device = sets what the backend reads, in R and in the running Python; an impossible GPU changes nothing", {
+  local_clean_env(python = venv_python("main"))
+  res <- in_fresh_r(function() {
+    vars <- c("KERAS_BACKEND", "JAX_PLATFORMS", "KERAS_TORCH_DEVICE", "CUDA_VISIBLE_DEVICES")
+    before_start <- kbackend::use_keras_backend("jax", device = "cpu")
+    r_jax <- Sys.getenv(vars, unset = NA)
+    gpu <- tryCatch(kbackend::use_keras_backend("torch", device = "gpu"), error = function(e) e)
+    r_refused <- Sys.getenv(vars, unset = NA)
+    reticulate::py_config()
+    kbackend::use_keras_backend("torch", device = "cpu")
+    environ <- reticulate::import("os")$environ
+    list(
+      before_start = before_start, r_jax = r_jax, r_refused = r_refused,
+      gpu = list(class = class(gpu), message = conditionMessage(gpu)),
+      r_torch = Sys.getenv(vars, unset = NA),
+      py_torch = lapply(stats::setNames(vars, vars), function(v) {
+        value <- environ$get(v)
+        if (is.null(value)) NA_character_ else value
+      }),
+      keras = reticulate::import("keras")$backend$backend()
+    )
+  })
+  expect_identical(res$before_start, NA_character_)
+  expect_equal(res$r_jax[c("KERAS_BACKEND", "JAX_PLATFORMS")], c(KERAS_BACKEND = "jax", JAX_PLATFORMS = "cpu"))
+  # .venv's torch is a CPU-only build: the GPU is refused, with the reason
+  expect_true(all(c("kbackend_error_device", "kbackend_error") %in% res$gpu$class))
+  expect_match(res$gpu$message, "cannot run on a GPU here", fixed = TRUE)
+  expect_identical(res$r_refused, res$r_jax)
+  # the torch device variable the installed Keras reads, in R and os.environ
+  expect_equal(res$r_torch[["KERAS_TORCH_DEVICE"]], "cpu")
+  expect_equal(res$py_torch$KERAS_TORCH_DEVICE, "cpu")
+  expect_equal(res$py_torch$KERAS_BACKEND, "torch")
+  expect_equal(res$keras, "torch")
+})

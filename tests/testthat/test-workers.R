@@ -78,8 +78,9 @@ test_that("use_keras_backend_on() switches running workers, and refuses on a loc
     withr::defer(parallel::stopCluster(cl))
     pids <- unlist(parallel::clusterEvalQ(cl, Sys.getpid()))
     jax <- kbackend::backend_survey(cl)
-    previous <- withVisible(kbackend::use_keras_backend_on(cl, "torch"))
+    previous <- withVisible(kbackend::use_keras_backend_on(cl, "torch", device = "cpu"))
     torch <- kbackend::backend_survey(cl)
+    torch_device <- unlist(parallel::clusterEvalQ(cl, Sys.getenv("KERAS_TORCH_DEVICE")))
     keras_1 <- parallel::clusterEvalQ(cl[1], reticulate::import("keras")$backend$backend())[[1]]
     err <- tryCatch(kbackend::use_keras_backend_on(cl, "jax"), error = function(e) e)
     variables <- unlist(parallel::clusterEvalQ(cl, Sys.getenv("KERAS_BACKEND")))
@@ -87,6 +88,7 @@ test_that("use_keras_backend_on() switches running workers, and refuses on a loc
     keras_2 <- parallel::clusterEvalQ(cl[2], reticulate::import("keras")$backend$backend())[[1]]
     list(
       pids = pids, jax = jax, previous = previous, torch = torch, keras_1 = keras_1,
+      torch_device = torch_device,
       error = list(class = class(err), message = conditionMessage(err),
                    workers = err$workers, backend = err$backend),
       variables = variables, refused = refused, keras_2 = keras_2,
@@ -103,6 +105,9 @@ test_that("use_keras_backend_on() switches running workers, and refuses on a loc
   expect_true(res$torch$consistent)
   expect_equal(res$torch$workers$backend, c("torch", "torch"))
   expect_equal(res$torch$workers$source, c("environment", "environment"))
+  # device = "cpu": the variable the installed Keras reads, in every worker
+  expect_equal(res$torch_device, c("cpu", "cpu"))
+  expect_equal(res$torch$workers$device, c("cpu", "cpu"))
   expect_equal(res$keras_1, "torch")  # real Keras in worker 1
 
   # worker 1 has loaded Keras: one classed error, naming worker 1 only

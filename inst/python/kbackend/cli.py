@@ -35,6 +35,7 @@ examples:
   python -m kbackend --json            the same record as JSON
   python -m kbackend --verify          also import Keras in a child process and compare
   python -m kbackend use jax --check   would `jax` work here? (changes nothing)
+  python -m kbackend use jax --device cpu --json   the variables that select jax on the CPU
   python -m kbackend use jax --persist write "backend": "jax" into keras.json
   python -m kbackend matrix            the backends that would import, as a CI job matrix
   python -m kbackend matrix --table    the same, with the reason for each that would not"""
@@ -73,7 +74,10 @@ def _parser() -> "argparse.ArgumentParser":
     )
     use.add_argument("name", help="backend name, e.g. tensorflow, jax, torch, numpy, openvino")
     use.add_argument("--persist", action="store_true", help="write the backend into keras.json (atomically)")
-    use.add_argument("--check", action="store_true", help="only validate; change nothing")
+    use.add_argument("--check", action="store_true", help="only validate; change nothing (the default without "
+                                                           "--persist: a process cannot set its parent's environment)")
+    use.add_argument("--device", default=None, metavar="{cpu,gpu}",
+                     help="also choose the device: validate it and print the variables that select it")
     use.add_argument("--json", action="store_true", dest="use_json", help="answer as JSON")
     use.add_argument("--interface-json", default=None, dest="use_interface_json", metavar="JSON",
                      help="as for the report")
@@ -114,11 +118,8 @@ def _use(args: "argparse.Namespace") -> int:
     as_json = args.json or args.use_json
     interface = _interface(args.use_interface_json or args.interface_json)
     try:
-        record = setting.check_keras_backend(args.name, interface)
-        previous = os.environ.get("KERAS_BACKEND")
         persist = args.persist and not args.check
-        name = interfaces.backend_name(interfaces.parse(interface), args.name)
-        written = setting.persist_backend(record["config_path"], name) if persist else None
+        change = setting.change_keras_backend(args.name, persist, interface, args.device, check=not persist)
     except KBackendError as exc:
         if as_json:
             print(json.dumps({"ok": False, "error_class": type(exc).__name__, "code": exc.code, "message": str(exc)}))
@@ -126,12 +127,14 @@ def _use(args: "argparse.Namespace") -> int:
             print("kbackend: {}".format(exc), file=sys.stderr)
         return EXIT_REFUSED
     if as_json:
-        value = interfaces.environment_value(interfaces.parse(interface), args.name)
-        print(json.dumps({"ok": True, "backend": value, "previous": previous, "persisted_to": written}))
-    elif written:
-        print("kbackend: wrote backend {!r} to {}".format(args.name, written))
-    else:
-        print("kbackend: {!r} is a valid, installed backend here".format(args.name))
+        print(json.dumps(dict(change, ok=True)))
+        return EXIT_OK
+    # A process cannot set its parent's environment: say what to export.
+    exports = " ".join(["{}={}".format(k, v) for k, v in change["set"].items()] +
+                       ["-u {}".format(k) for k in change["unset"]])
+    print("kbackend: {!r} is a valid, installed backend here; to use it: env {}".format(args.name, exports))
+    for note in change["notes"]:
+        print("kbackend: {}".format(note["message"]))
     return EXIT_OK
 
 

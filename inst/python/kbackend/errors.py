@@ -43,3 +43,10 @@ class ConfigFileError(KBackendError):
     """keras.json cannot be read or written safely."""
 
     code = "kbackend_error_config"
+
+
+class DeviceError(KBackendError):
+    """The device asked for is not one this backend can run on here (a GPU
+    of a CPU-only build, or with no driver)."""
+
+    code = "kbackend_error_device"

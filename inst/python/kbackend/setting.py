@@ -11,26 +11,32 @@ import contextlib
 import json
 import os
 import re
-import stat
 import sys
 
-from . import devices, discovery, info, interfaces, keras_json, problems, rules
-from .errors import BackendLockedError, BackendNotInstalledError, ConfigFileError, InvalidBackendError, KBackendError, KerasImportError
+from . import devices, discovery, info, interfaces, persist, problems, rules
+from .errors import (
+    BackendLockedError,
+    BackendNotInstalledError,
+    ConfigFileError,
+    DeviceError,
+    InvalidBackendError,
+    KBackendError,
+    KerasImportError,
+)
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, Iterator, List, Optional
+    from typing import Any, Dict, Iterator, List, Optional, TypedDict
+else:  # the record's types matter to type checkers only (Python 3.6 has no TypedDict)
+    TypedDict = dict
 
 #: A backend name as Keras could possibly accept it: a (dotted) module name,
 #: with the -cpu/-gpu suffix keras3 accepts.  R's argument check anchors the
 #: same text (tested), so both sides refuse the same names.
+#: The devices a setter can choose (R's argument check offers the same, tested).
+DEVICES = ("cpu", "gpu")
 NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?:-cpu|-gpu)?"
 _NAME = re.compile(NAME_PATTERN)
-_TEMP_PREFIX = ".keras.json."
-_TEMP_SUFFIX = ".tmp"
-#: Keras writes a keras.json of about 100 bytes; a file over 1 MiB is not one
-#: to read whole and rewrite.
-_MAX_CONFIG_BYTES = 1 << 20
 
 
 def check_keras_backend(name: "Any", interface: "Optional[Dict[str, Any]]" = None) -> "Dict[str, Any]":
@@ -128,6 +134,107 @@ def _refusal(trial: "Dict[str, Any]", name: str, effective: str, valid: "List[st
     return KerasImportError(message)
 
 
+class Note(TypedDict):
+    """Something a setter tells its user: ``level`` "inform", "success" or
+    "warning", the condition class R raises a warning with, the text."""
+
+    level: str
+    condition_class: "Optional[str]"
+    message: str
+
+
+class Change(TypedDict):
+    """What setting a backend does, decided here once for Python and R.
+
+    ``set``/``unset``: the environment variables to set and to remove;
+    ``r_set``: those only an R interface reads, set in R's environment alone;
+    ``persist_to``: the keras.json to write (None: none) and
+    ``persist_backend`` the name written there (keras3's "jax-cpu" is "jax"
+    in the file Keras reads); ``notes``: what to tell the user.  After it is applied, ``previous`` holds each changed
+    variable's value before (None: it was unset) and ``persisted_to`` the
+    file written."""
+
+    backend: str
+    set: "Dict[str, str]"
+    unset: "List[str]"
+    r_set: "Dict[str, str]"
+    persist_to: "Optional[str]"
+    persist_backend: str
+    notes: "List[Note]"
+    previous: "Dict[str, Optional[str]]"
+    persisted_to: "Optional[str]"
+
+
+def plan_keras_backend(name: str, persist: bool = False, interface: "Optional[Dict[str, Any]]" = None,
+                       device: "Optional[str]" = None) -> Change:
+    """Validate ``name`` (and ``device``) and decide every change that
+    setting it makes, without making any; raises as
+    :func:`check_keras_backend` does, and for an impossible device."""
+    record = check_keras_backend(name, interface)
+    facts = interfaces.parse(interface)
+    backend = interfaces.backend_name(facts, name)
+    changes = device_variables(record, backend, device) if device is not None else {}
+    plan = Change(backend=interfaces.environment_value(facts, name), set={}, unset=[], r_set={},
+                  persist_to=record["config_path"] if persist else None, persist_backend=backend, notes=[],
+                  previous={}, persisted_to=None)
+    plan["set"]["KERAS_BACKEND"] = plan["backend"]
+    for variable, value in changes.items():
+        if value is None:
+            plan["unset"].append(variable)
+        else:
+            plan["set"][variable] = value
+    interface_name = facts["name"] if facts else None
+    if interface_name == "keras" and backend != "tensorflow":
+        # as the legacy R package's own use_backend() does: only standalone
+        # Keras has other backends; by default it imports tensorflow.keras
+        plan["r_set"]["KERAS_IMPLEMENTATION"] = "keras"  # the R package reads it, in R
+        plan["notes"].append(Note(level="inform", condition_class=None, message=(
+            "Also set KERAS_IMPLEMENTATION to \"keras\": the R keras package uses {!r} only through standalone "
+            "Keras.".format(backend))))
+    if persist and interface_name == "keras3":
+        plan["notes"].append(Note(level="warning", condition_class="kbackend_warning_keras3_overrides", message=(
+            "keras3 ignores the backend in keras.json. When it loads it sets KERAS_BACKEND (to \"tensorflow\" if "
+            "unset), which wins over the file. For later sessions, set KERAS_BACKEND={} in ~/.Renviron "
+            "instead.".format(backend))))
+    return plan
+
+
+def apply_keras_backend(plan: Change, environ: "Optional[Any]" = None) -> Change:
+    """Make the changes of ``plan``: write keras.json (if asked), then set
+    and unset the variables in ``environ`` (``os.environ``; None: leave the
+    environment to the caller, as R does).  Returns the plan with
+    ``persisted_to`` and ``previous`` filled in."""
+    done = Change(**plan)
+    if plan["persist_to"]:
+        done["persisted_to"] = persist.persist_backend(plan["persist_to"], plan["persist_backend"])
+        done["notes"] = [Note(level="success", condition_class=None, message="Saved {!r} as the backend in {}.".format(
+            plan["persist_backend"], done["persisted_to"]))] + list(plan["notes"])
+    if environ is not None:
+        done["previous"] = {variable: environ.get(variable) for variable in list(plan["set"]) + plan["unset"]}
+        for variable in plan["unset"]:
+            environ.pop(variable, None)
+        environ.update(plan["set"])
+    return done
+
+
+def change_keras_backend(name: str, persist: bool = False, interface: "Optional[Dict[str, Any]]" = None,
+                         device: "Optional[str]" = None, check: bool = False, environ: bool = True) -> Change:
+    """:func:`plan_keras_backend`, then (unless ``check``) apply it, to
+    ``os.environ`` too unless ``environ`` is false: the whole answer as
+    data, for the CLI and the R bridge."""
+    plan = plan_keras_backend(name, persist and not check, interface, device)
+    return plan if check else apply_keras_backend(plan, os.environ if environ else None)
+
+
+def change_keras_backend_json(name: str, persist: bool = False, interface: "Optional[Dict[str, Any]]" = None,
+                              device: "Optional[str]" = None, check: bool = False) -> str:
+    """For the R bridge: :func:`change_keras_backend` as JSON, leaving the
+    environment to R, which sets its own and the running Python's together
+    (they share the process's C environment: R must read the old values
+    first)."""
+    return json.dumps(dict(change_keras_backend(name, persist, interface, device, check, environ=False), ok=True))
+
+
 def use_keras_backend(name: str, persist: bool = False,
                       interface: "Optional[Dict[str, Any]]" = None, device: "Optional[str]" = None) -> "Optional[str]":
     """Select the backend Keras will use, before Keras is imported.
@@ -148,20 +255,7 @@ def use_keras_backend(name: str, persist: bool = False,
     >>> keras.backend.backend()
     'jax'
     """
-    record = check_keras_backend(name, interface)
-    changes = device_variables(record, interfaces.backend_name(interfaces.parse(interface), name), device) \
-        if device is not None else {}
-    if persist:
-        # keras.json holds what Keras reads: keras3's "jax-cpu" is "jax" there.
-        persist_backend(record["config_path"], interfaces.backend_name(interfaces.parse(interface), name))
-    previous = os.environ.get("KERAS_BACKEND")
-    os.environ["KERAS_BACKEND"] = interfaces.environment_value(interfaces.parse(interface), name)
-    for variable, value in changes.items():
-        if value is None:
-            os.environ.pop(variable, None)
-        else:
-            os.environ[variable] = value
-    return previous
+    return change_keras_backend(name, persist, interface, device)["previous"]["KERAS_BACKEND"]
 
 
 #: What makes each backend run on the CPU, set before it starts.
@@ -171,17 +265,17 @@ _CPU_VARIABLE = {"jax": ("JAX_PLATFORMS", "cpu"), "tensorflow": ("CUDA_VISIBLE_D
 def device_variables(record: "Dict[str, Any]", backend: str, device: str) -> "Dict[str, Optional[str]]":
     """The variables to set (a value) or unset (None) so that ``backend``
     runs on ``device`` ("cpu" or "gpu"), validated against the device
-    forecast; raises :class:`KBackendError` when the device is not possible
+    forecast; raises :class:`DeviceError` when the device is not possible
     (a GPU asked of a CPU-only build, or with no driver) and
     :class:`BackendLockedError` once the backend library is imported."""
-    if device not in ("cpu", "gpu"):
-        raise KBackendError("device must be 'cpu' or 'gpu', not {!r}".format(device))
+    if device not in DEVICES:
+        raise DeviceError("device must be one of {}, not {!r}".format(", ".join(map(repr, DEVICES)), device))
     library = rules.KERAS3_BACKENDS.get(backend)
     if backend in ("numpy", "openvino") or library is None:
         # nothing to set, so nothing an earlier import could have fixed:
         # numpy is loaded in most sessions (reticulate loads it)
         if device == "gpu":
-            raise KBackendError("The {!r} backend runs on the CPU only.".format(backend))
+            raise DeviceError("The {!r} backend runs on the CPU only.".format(backend))
         return {}
     if library in sys.modules:
         raise BackendLockedError("{} is already imported in this process, so its device is fixed; restart Python and "
@@ -203,7 +297,7 @@ def device_variables(record: "Dict[str, Any]", backend: str, device: str) -> "Di
         environ.pop(variable, None)
     forecast = devices.forecast(libs, environ, backend, keras_path)["device"] if hiding else forecast
     if not forecast or forecast["device"] in (None, "cpu"):
-        raise KBackendError("The {!r} backend cannot run on a GPU here: {}.".format(
+        raise DeviceError("The {!r} backend cannot run on a GPU here: {}.".format(
             backend, (forecast or {}).get("reason") or "its library is not installed"))
     return changes
 
@@ -225,138 +319,3 @@ def with_keras_backend(name: str) -> "Iterator[Optional[str]]":
             os.environ.pop("KERAS_BACKEND", None)
         else:
             os.environ["KERAS_BACKEND"] = previous
-
-
-def _load_for_update(target: str) -> "Dict[str, Any]":
-    """Read the existing keras.json for an update, refusing anything odd."""
-    try:
-        status = os.stat(target)
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise ConfigFileError("Cannot inspect {}: {}".format(target, exc)) from exc
-    if not stat.S_ISREG(status.st_mode):
-        raise ConfigFileError("{} is not a regular file; refusing to replace it.".format(target))
-    if status.st_size > _MAX_CONFIG_BYTES:
-        raise ConfigFileError("{} is {} bytes, far larger than any keras.json Keras writes; refusing to "
-                              "rewrite it.".format(target, status.st_size))
-    # os.replace() needs only the directory to be writable: without this
-    # check a keras.json its owner made read-only would be silently replaced.
-    if not os.access(target, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
-        raise ConfigFileError("{} is read-only for this user; refusing to replace it.".format(target))
-    try:
-        with open(target) as handle:
-            document = json.load(handle)
-    except ValueError as exc:
-        raise ConfigFileError(
-            "{} is not valid JSON ({}); refusing to overwrite it. Fix or delete it first.".format(target, exc)
-        ) from exc
-    except (RecursionError, MemoryError) as exc:
-        # Nested deeper than json.load can follow: as unusable as bad JSON.
-        raise ConfigFileError("{} cannot be parsed ({}); refusing to overwrite it.".format(
-            target, keras_json.describe_exception(exc))) from exc
-    except OSError as exc:
-        raise ConfigFileError("Cannot read {}: {}".format(target, exc)) from exc
-    if not isinstance(document, dict):
-        raise ConfigFileError(
-            "{} holds a JSON {} rather than an object; refusing to overwrite it.".format(
-                target, type(document).__name__)
-        )
-    return document
-
-
-def remove_stale_temporaries(directory: str) -> int:
-    """Delete temporary files left by writers that were killed mid-write.
-
-    Each temporary carries its writer's pid; one whose process no longer
-    exists is stale.  Returns how many were removed.
-    """
-    removed = 0
-    try:
-        entries = os.listdir(directory)
-    except OSError:
-        return 0
-    for entry in entries:
-        if not (entry.startswith(_TEMP_PREFIX) and entry.endswith(_TEMP_SUFFIX)):
-            continue
-        pid_text = entry[len(_TEMP_PREFIX):].split(".", 1)[0]
-        if not pid_text.isdigit() or _pid_alive(int(pid_text)):
-            continue
-        try:
-            os.unlink(os.path.join(directory, entry))
-            removed += 1
-        except OSError:
-            pass
-    return removed
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
-def persist_backend(path: str, name: str) -> str:
-    """Write ``backend: name`` into keras.json at ``path`` atomically.
-
-    The new content goes to a temporary file in the same directory, is
-    flushed to disk, then renamed over the original, so readers see either
-    the old or the new file, never a torn one.  A symlinked keras.json keeps
-    its link: the target is replaced.  Returns the path written.
-    """
-    target = os.path.realpath(path)
-    directory = os.path.dirname(target)
-    existed = os.path.exists(target)
-    document = _load_for_update(target)
-    if not existed:
-        document = {"floatx": keras_json.DEFAULTS["floatx"], "epsilon": keras_json.DEFAULTS["epsilon"],
-                    "backend": name, "image_data_format": keras_json.DEFAULTS["image_data_format"]}
-    document["backend"] = name
-    try:
-        # Before any temporary exists: json.load follows deeper nesting than
-        # the indenting (pure-Python) encoder can write back.
-        text = json.dumps(document, indent=4)
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise ConfigFileError("Cannot rewrite {} ({}); edit it by hand.".format(
-            target, keras_json.describe_exception(exc))) from exc
-    try:
-        os.makedirs(directory, exist_ok=True)
-    except OSError as exc:
-        raise ConfigFileError("Cannot create {}: {}".format(directory, exc)) from exc
-    remove_stale_temporaries(directory)
-    temp = os.path.join(directory, "{}{}.{}{}".format(
-        _TEMP_PREFIX, os.getpid(), os.urandom(6).hex(), _TEMP_SUFFIX))
-    try:
-        # 0o666 lets the umask decide a new file's mode, as open() would.
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if existed:
-            os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
-        os.replace(temp, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise ConfigFileError("Cannot write {}: {}".format(target, exc)) from exc
-    _fsync_directory(directory)
-    return target
-
-
-def _fsync_directory(directory: str) -> None:
-    """Make the rename durable; not every platform can open a directory."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -24,25 +24,33 @@ importable in the workers (it has no dependencies).  Everything returned is
 plain JSON-compatible data.
 """
 
+import json
 import os
 import sys
 
 from . import errors
 from .info import backend_info
 from .keras_json import describe_exception
-from .setting import check_keras_backend, use_keras_backend
+from .setting import change_keras_backend, plan_keras_backend
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional, Tuple
 
-#: The fields of a survey row, in order; the R side uses the same names.
-ROW_FIELDS = ("worker", "host", "pid", "python", "backend", "source", "status", "keras_version", "locked", "error")
+def _survey_fields() -> "Dict[str, Any]":
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "survey.json")) as handle:
+        return dict(json.load(handle))
+
+
+#: What a survey reports and compares, shared with the R package (survey.json).
+_FIELDS = _survey_fields()
+#: The fields of a survey row, in order.
+ROW_FIELDS = tuple(_FIELDS["row_fields"])
 #: Fields compared across workers for ``differences``, in the order reported.
-COMPARED_FIELDS = ("python", "backend", "source", "status", "keras_version", "locked")
-#: Fields that must agree for a survey to be ``consistent``: the same backend,
-#: working or failing alike, with the same Keras.
-CONSISTENCY_FIELDS = ("backend", "status", "keras_version")
+COMPARED_FIELDS = tuple(_FIELDS["compared"])
+#: Fields that must agree for a survey to be ``consistent``: the same backend
+#: on the same kind of device, working or failing alike, with the same Keras.
+CONSISTENCY_FIELDS = tuple(_FIELDS["consistency"])
 #: Seconds an executor survey waits for every worker process to report.
 DEFAULT_TIMEOUT = 60.0
 #: An arrival message from a worker larger than this is not one of ours.
@@ -62,16 +70,16 @@ def survey_row(worker: "Any" = None) -> "Dict[str, Any]":
     """
     import socket
 
-    row = {"worker": worker, "host": socket.gethostname(), "pid": os.getpid(), "python": sys.executable,
-           "backend": None, "source": None, "status": "error", "keras_version": None, "locked": None,
-           "error": None}  # type: Dict[str, Any]
+    row = dict.fromkeys(ROW_FIELDS)  # type: Dict[str, Any]
+    row.update(worker=worker, host=socket.gethostname(), pid=os.getpid(), python=sys.executable, status="error")
     try:
         record = backend_info()
     except Exception as exc:  # noqa: BLE001 - a kbackend bug must not hide the worker
         row["error"] = "kbackend failed in this worker: {}".format(describe_exception(exc))
         return row
-    row.update(backend=record["backend"], source=record["source"], status=record["status"],
-               keras_version=record["keras"]["version"], locked=record["locked"], error=record["error"])
+    row.update(backend=record["backend"], device=(record.get("device") or {}).get("device"), source=record["source"],
+               status=record["status"], keras_version=record["keras"]["version"], locked=record["locked"],
+               error=record["error"])
     return row
 
 
@@ -81,35 +89,39 @@ def _refusal(exc: "BaseException") -> "Dict[str, Any]":
             "previous": os.environ.get("KERAS_BACKEND")}
 
 
-def check_on_worker(name: "Any") -> "Dict[str, Any]":
-    """Would :func:`kbackend.use_keras_backend` accept ``name`` here?  Changes nothing.
+def check_on_worker(name: "Any", device: "Optional[str]" = None) -> "Dict[str, Any]":
+    """Would :func:`kbackend.use_keras_backend` accept ``name`` (and
+    ``device``) here?  Changes nothing.
 
     Returns ``{"ok", "code", "message", "previous"}`` instead of raising,
     because Dask's ``client.run`` stops at the first worker that raises and
     the caller needs every worker's answer.
     """
     try:
-        check_keras_backend(name)
+        plan_keras_backend(name, device=device)
     except Exception as exc:  # noqa: BLE001 - every worker must answer; see the docstring
         return _refusal(exc)
     return {"ok": True, "code": None, "message": None, "previous": os.environ.get("KERAS_BACKEND")}
 
 
-def set_on_worker(name: "Any") -> "Dict[str, Any]":
-    """:func:`kbackend.use_keras_backend` here, answering like :func:`check_on_worker`."""
+def set_on_worker(name: "Any", device: "Optional[str]" = None) -> "Dict[str, Any]":
+    """:func:`kbackend.use_keras_backend` here, answering like
+    :func:`check_on_worker`; ``saved`` holds every variable's old value."""
     try:
-        previous = use_keras_backend(name)
+        change = change_keras_backend(name, device=device)
     except Exception as exc:  # noqa: BLE001 - every worker must answer, as in check_on_worker
         return _refusal(exc)
-    return {"ok": True, "code": None, "message": None, "previous": previous}
+    return {"ok": True, "code": None, "message": None, "previous": change["previous"]["KERAS_BACKEND"],
+            "saved": change["previous"]}
 
 
-def restore_on_worker(previous: "Optional[str]") -> None:
-    """Put ``KERAS_BACKEND`` back to ``previous`` (None: unset) after a partial change."""
-    if previous is None:
-        os.environ.pop("KERAS_BACKEND", None)
-    else:
-        os.environ["KERAS_BACKEND"] = previous
+def restore_on_worker(saved: "Dict[str, Optional[str]]") -> None:
+    """Put back each variable of ``saved`` (None: unset) after a partial change."""
+    for variable, value in saved.items():
+        if value is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = value
 
 
 def gated_row(address: "Tuple[str, int]", token: str, timeout: float) -> bool:
@@ -152,10 +164,11 @@ def summarize(rows: "Any") -> "Dict[str, Any]":
     ``summarize(await client.run(kbackend.workers.survey_row))``).
 
     ``consistent`` is True when every row has the same ``backend``,
-    ``status`` and ``keras_version`` (so also for no rows at all: check
-    ``workers`` is not empty); ``differences`` lists each of ``python``,
-    ``backend``, ``source``, ``status``, ``keras_version``, ``locked`` that
-    takes more than one value, in that order.
+    ``device``, ``status`` and ``keras_version`` (so also for no rows at
+    all: check ``workers`` is not empty); ``differences`` lists each of
+    ``python``, ``backend``, ``device``, ``source``, ``status``,
+    ``keras_version``, ``locked`` that takes more than one value, in that
+    order.
     """
     if isinstance(rows, dict):
         rows = [dict(rows[key], worker=key) for key in sorted(rows, key=str)]
@@ -408,7 +421,7 @@ def _raise_early_end(futures: "List[Any]") -> None:
 # ---------------------------------------------------------------------------
 # setting
 
-def use_keras_backend_on(client: "Any", name: str) -> "Dict[str, Optional[str]]":
+def use_keras_backend_on(client: "Any", name: str, device: "Optional[str]" = None) -> "Dict[str, Optional[str]]":
     """Set the Keras backend in every worker of a Dask cluster, or in none.
 
     First asks every worker whether it would accept ``name`` (as
@@ -418,7 +431,8 @@ def use_keras_backend_on(client: "Any", name: str) -> "Dict[str, Optional[str]]"
     subclass (the base class when workers refuse for different reasons),
     whose message names each refusing worker and why and whose ``workers``
     attribute maps address to reason; no worker is changed.  Otherwise it
-    runs :func:`kbackend.use_keras_backend` in every worker and returns
+    runs :func:`kbackend.use_keras_backend` (with ``device``, if given:
+    see there) in every worker and returns
     ``{address: previous KERAS_BACKEND}``.  Should a worker refuse in that
     second step (something imported Keras in between), the workers already
     changed are restored before the error is raised.
@@ -445,16 +459,16 @@ def use_keras_backend_on(client: "Any", name: str) -> "Dict[str, Optional[str]]"
         raise TypeError("use_keras_backend_on() needs a Dask distributed.Client, not {}. For a "
                         "concurrent.futures pool, call kbackend.use_keras_backend({!r}) before creating it: its "
                         "workers inherit this process's environment.".format(type(client).__name__, name))
-    answers = _run_everywhere(client, check_on_worker, name)
+    answers = _run_everywhere(client, check_on_worker, name, device)
     refused = _refusals(answers)
     if refused:
         raise _refusal_error(name, refused, len(answers), "nothing was changed")
-    results = _run_everywhere(client, set_on_worker, name)
+    results = _run_everywhere(client, set_on_worker, name, device)
     refused = _refusals(results)
     if refused:
         changed = [address for address in results if address not in refused]
         for address in changed:
-            client.run(restore_on_worker, results[address]["previous"], workers=[address])
+            client.run(restore_on_worker, results[address]["saved"], workers=[address])
         raise _refusal_error(name, refused, len(results), "the {} workers already changed were restored".format(
             len(changed)))
     return {address: results[address]["previous"] for address in sorted(results, key=str)}
