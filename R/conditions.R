@@ -16,7 +16,7 @@ kb_abort <- function(message, class, ..., call = NULL, .envir = parent.frame()) 
 
 # The R class of an error the kbackend module reported: each Python
 # KBackendError subclass carries its R class name as `code`
-# (python/kbackend/errors.py), so the mapping lives in one place. Anything
+# (errors.py of the bundled Python module), so the mapping lives in one place. Anything
 # else is a failure of the module itself.
 r_class_for_python_error <- function(code) {
   if (is.character(code) && length(code) == 1 && !is.na(code) &&

@@ -2,7 +2,7 @@
 # kerasR, or a plain reticulate::import("keras") -- and what loading it does
 # to the answer. R supplies the facts only R knows; the bundled Python module applies
 # the interface's load steps to the environment it resolves with
-# (python/kbackend/interfaces.py), so the logic stays in one place. The steps
+# (interfaces.py of the bundled Python module), so the logic stays in one place. The steps
 # that choose the interpreter are reticulate's, so they live here.
 
 # Interfaces in the order an installed one is preferred: the current one
@@ -101,7 +101,7 @@ interface_facts <- function(iface, python_started) {
 }
 
 # R variables the interfaces read at load or first use (the same list as
-# R_VARIABLES in python/kbackend/interfaces.py).
+# R_VARIABLES in the Python module's interfaces.py).
 interface_r_variables <- c(
   "KERAS_BACKEND", "KERAS_HOME", "KERAS_IMPLEMENTATION", "TF_CPP_MIN_LOG_LEVEL"
 )

@@ -37,6 +37,8 @@ import zipfile
 import pytest
 from conftest import LAB_ROOT, PYTHON_DIR, ROOT, require
 
+import kbackend
+
 PYENV = os.environ.get("PYENV_ROOT") or "/root/.pyenv"
 TOOLS = os.path.join(LAB_ROOT, ".venv-tools")
 TOOLS_PYTHON = os.path.join(TOOLS, "bin", "python")
@@ -155,7 +157,7 @@ def test_every_layout_builds_the_same_wheel_and_sdist(dists):
     for layout, files in wheels.items():
         assert {name: data for name, data in files.items() if not name.startswith("kbackend-")} == package, layout
         assert files == wheels["as-is"], layout
-        entry_points = files["kbackend-0.1.0.dist-info/entry_points.txt"].decode()
+        entry_points = files["kbackend-{}.dist-info/entry_points.txt".format(kbackend.__version__)].decode()
         assert "kbackend = kbackend.cli:main" in entry_points
         assert "[pytest11]\nkbackend = kbackend.pytest_plugin" in entry_points  # the pytest plugin
     for layout, (sdist, _) in dists.items():
@@ -236,7 +238,7 @@ def _assert_installed_agrees(venv_python, home, expected_dir):
     installed, module, in_tree = _records(venv_python, home)
     assert installed == module == in_tree
     assert installed["python"]["executable"] == venv_python
-    assert installed["kbackend_version"] == "0.1.0"
+    assert installed["kbackend_version"] == kbackend.__version__
     # (through python/kbackend, a link, or not: the one copy either way)
     assert os.path.realpath(os.path.dirname(_where(venv_python, home))) == os.path.realpath(expected_dir)
 
@@ -321,3 +323,11 @@ def test_r_cmd_build_and_install_from_links_as_files(checkouts, tmp_path):
     os.makedirs(library)
     _run(["R", "CMD", "INSTALL", "--no-multiarch", "--library=" + library, tarball], env={"R_LIBS": library})
     _r_installs_python(library)
+
+
+def test_one_version_for_the_r_and_the_python_package():
+    """The R package's DESCRIPTION carries the version of kbackend/_version.py,
+    which the Python package's metadata reads (pyproject.toml: dynamic)."""
+    with open(os.path.join(ROOT, "DESCRIPTION")) as handle:
+        fields = dict(line.split(": ", 1) for line in handle.read().splitlines() if ": " in line and line[0] != " ")
+    assert fields["Version"] == kbackend.__version__

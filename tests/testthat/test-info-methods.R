@@ -127,3 +127,12 @@ test_that("format() says DISAGREES loudly, and shows timeouts and not-run", {
   expect_match(plain, "Verify: not run: Keras is already imported", fixed = TRUE)
   expect_false(grepl("AGREES", plain, fixed = TRUE))
 })
+
+test_that("the fixed record has the fields of a real one, in order", {
+  local_clean_env()
+  real <- parse_record(paste(system2(test_python(), c(
+    "-c", shQuote("import sys; sys.path.insert(0, sys.argv[1]); import kbackend; print(kbackend.backend_info_json())"),
+    shQuote(kb_python_path())
+  ), stdout = TRUE), collapse = "\n"))
+  expect_identical(setdiff(names(fake_info()), "r"), names(real))
+})

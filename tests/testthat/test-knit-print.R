@@ -12,7 +12,7 @@ test_that("knit_print() renders a compact Markdown table", {
   cells <- lengths(regmatches(table, gregexpr("(?<!\\\\)\\|", table, perl = TRUE)))
   expect_true(all(cells == 3L))
   labels <- sub("^\\| ([^|]*) \\|.*", "\\1", table[-(1:2)])
-  expect_equal(labels, c("Backend", "Source", "Keras", "keras.json", "tf.keras", "Python", "Problems"))
+  expect_equal(labels, c("Backend", "Source", "Keras", "keras.json", "tf.keras", "Python", "Device", "Problems"))
   text <- paste(lines, collapse = "\n")
   expect_has(text, c(
     "| Backend | **jax** (ok) |",

@@ -112,12 +112,11 @@ run_parity <- function(python, label) {
       res <- callr::r(function(in_process) {
         before <- unclass(kbackend::backend_info())
         started_after_before <- reticulate::py_available(initialize = FALSE)
+        # (not where a json.py in the working directory breaks reticulate's
+        # own start: those scenarios are asked before Python starts only)
         after <- if (in_process) {
           reticulate::py_config()
           unclass(kbackend::backend_info())
-        } else {
-          # a json.py in the working directory breaks reticulate's own start
-          list(r = list(via = "in-process"))
         }
         list(before = before, started = started_after_before, after = after)
       }, args = list(in_process = id %in% in_process), libpath = .libPaths(), show = FALSE,
@@ -125,13 +124,13 @@ run_parity <- function(python, label) {
 
       expect_false(res$started, label = paste(what, "Python started by the subprocess path"))
       expect_equal(res$before$r$via, "subprocess", label = what)
-      expect_equal(res$after$r$via, "in-process", label = what)
       expect_identical(setdiff(names(res$before), "r"), names(expected), label = what)
       expect_identical(
         differing_fields(res$before, expected), character(),
         label = paste(what, "fields differing before Python started")
       )
       if (id %in% in_process) {
+        expect_equal(res$after$r$via, "in-process", label = what)
         uncertain <- "custom-backend-uncertain"
         expect_identical(
           differing_fields(without_problems(res$after, uncertain), without_problems(expected, uncertain)),

@@ -2,7 +2,8 @@
 
 Exit status: 0 when Keras will import with the reported backend; 1 when the
 report predicts that ``import keras`` fails; 2 for a usage error; 3 when
-``use`` refuses a request (nothing was changed).
+``use`` refuses a request (nothing was changed); 4 when ``--verify`` finds
+real Keras disagreeing with the prediction; 5 when kbackend itself failed.
 """
 
 import json
