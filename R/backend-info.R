@@ -137,12 +137,12 @@ backend_info <- function(verify = FALSE, timeout = 120, interface = NULL) {
   facts <- interface_facts(iface, python_started = interpreter$started)
   if (interpreter$started) {
     json <- kb_py_call("backend_info_json", verify = verify, timeout = as.double(timeout),
-                       interface = facts)
+                       interface = facts, text = TRUE)
     record <- parse_record(json)
     via <- "in-process"
   } else {
     args <- c(
-      "--json",
+      "--json", "--with-text",
       if (verify) c("--verify", "--timeout", format_seconds(timeout)),
       interface_args(facts)
     )
@@ -186,7 +186,9 @@ interface_args <- function(facts) {
 # The one parser for the record's JSON, used on both paths (and by the parity
 # tests for the Python side): jsonlite with vectors simplified, then two
 # fields given a stable type whatever their length -- `locked_by` is always
-# character and `problems` always a data frame (code, message, fix).
+# character and `problems` always a data frame (code, message, fix). The
+# report's words, when the module sent them, become the "text" attribute:
+# they are not a field of the record.
 parse_record <- function(json) {
   record <- jsonlite::fromJSON(
     json,
@@ -194,6 +196,9 @@ parse_record <- function(json) {
     simplifyDataFrame = FALSE,
     simplifyMatrix = FALSE
   )
+  text <- record$text
+  record$text <- NULL
+  attr(record, "text") <- text
   record$locked_by <- as.character(unlist(record$locked_by))
   record$problems <- problems_frame(record$problems)
   if (is.list(record$verify)) {

@@ -19,11 +19,16 @@ kb_abort <- function(message, class, ..., call = NULL, .envir = parent.frame()) 
 # (errors.py of the bundled Python module), so the mapping lives in one place. Anything
 # else is a failure of the module itself.
 r_class_for_python_error <- function(code) {
-  if (is.character(code) && length(code) == 1 && !is.na(code) &&
-      grepl("^kbackend_error(_[a-z_]+)?$", code)) {
+  if (is.character(code) && length(code) == 1 && is_kbackend_error_class(code)) {
     return(code)
   }
   "kbackend_error_python"
+}
+
+# Which of `classes` are kbackend's error classes ("kbackend_error" and its
+# "kbackend_error_<kind>"); NA is none.
+is_kbackend_error_class <- function(classes) {
+  !is.na(classes) & grepl("^kbackend_error(_[a-z_]+)?$", classes)
 }
 
 # Raise the R condition for an error the kbackend module reported.

@@ -27,59 +27,35 @@ knit_print.kbackend_info <- function(x, ...) { # nolint: object_name_linter. A k
 # The report as Markdown lines: a two-column pipe table (empty header, which
 # pandoc renders as a table without a header row), then the problems.
 markdown_lines <- function(x) {
+  words <- report_words(x)
   rows <- character()
   row <- function(label, cell) {
-    rows <<- c(rows, sprintf("| %s | %s |", label, cell))
+    if (!is.null(cell)) rows <<- c(rows, sprintf("| %s | %s |", label, cell))
   }
-
   ok <- identical(x$status, "ok")
   row("Backend", paste0(
-    "**", md_escape(text_or(x$backend, "no backend")), "**",
-    if (ok) " (ok)" else paste0(
-      " **will not load**",
-      if (!is.null(x$error)) paste0(": ", md_escape(x$error))
-    )
+    "**", md_escape(words$backend), "**",
+    if (ok) " (ok)" else paste0(" **", md_escape(words$outcome), "**")
   ))
-  row("Source", paste0(
-    md_escape(text_or(x$source, "unknown")),
-    if (!is.null(x$reason) && nzchar(x$reason)) paste0(": ", md_escape(x$reason))
-  ))
+  row("Source", md_escape(words$source))
   if (isTRUE(x$locked)) {
-    row("Locked", md_escape(locked_text(x)))
+    row("Locked", md_escape(words$locked))
   }
-
-  row("Keras", md_escape(keras_text(x$keras)))
-
-  config_error <- x$config_file$error
-  row("keras.json", md_escape(paste0(
-    text_or(x$config_path, "?"), " (", config_state_text(x$config_file),
-    if (!is.null(config_error)) paste0(": ", config_error), ")"
-  )))
-
-  tf_keras <- tf_keras_text(x$tf_keras)
-  if (!is.null(tf_keras)) {
-    row("tf.keras", md_escape(tf_keras))
-  }
-
+  row("Keras", md_escape(words$keras))
+  row("keras.json", md_escape(words$keras_json))
+  row("tf.keras", md_escape(words$tf_keras))
   row("Python", md_escape(paste0(
-    python_text(x),
+    words$python,
     if (!is.null(x$r$python_source)) paste0(", chosen by ", x$r$python_source)
   )))
-
   interface <- interface_text(x$r$interface)
   if (!is.null(interface)) {
     row("R interface", md_escape(interface))
   }
-
-  device <- device_text(x$device)
-  if (!is.null(device)) {
-    row("Device", md_escape(device))
+  if (!is.null(words$device)) {
+    row("Device", md_escape(words$device))
   }
-
-  v <- x$verify
-  if (is.list(v)) {
-    row("Verified", markdown_verify(v, x))
-  }
+  row("Verified", markdown_verify(words))
 
   problems <- x$problems
   n <- if (is.data.frame(problems)) nrow(problems) else 0L
@@ -104,32 +80,26 @@ markdown_lines <- function(x) {
   lines
 }
 
-markdown_verify <- function(v, x) {
-  status <- v$status %||% "?"
-  if (identical(status, "not-run")) {
-    return(md_escape(paste0("not run: ", v$reason %||% "?")))
+# The Verified cell: what Keras said, the verdict (bold when it disagrees),
+# import time, memory and devices; NULL without a verify run.
+markdown_verify <- function(words) {
+  if (is.null(words$verify)) {
+    return(NULL)
   }
-  says <- verify_says_text(v)
-  predicted <- if (identical(x$status, "ok")) x$backend %||% "no backend" else "import fails"
-  verdict <- if (isTRUE(v$agrees)) {
-    paste0("AGREES with the prediction (", md_escape(predicted), ")")
-  } else if (is.null(v$agrees)) {
-    paste0("INCONCLUSIVE: the import ", verify_failure_text(status), " (prediction: ",
-           md_escape(predicted), ")")
-  } else {
-    paste0(
-      "**DISAGREES with the prediction (", md_escape(predicted),
-      "): a kbackend bug**"
-    )
+  if (identical(words$verify_kind, "not-run")) {
+    return(md_escape(words$verify))
+  }
+  verdict <- md_escape(words$verify_verdict)
+  if (identical(words$verify_kind, "disagrees")) {
+    verdict <- paste0("**", verdict, "**")
   }
   details <- c(
-    if (!is.null(v$import_seconds)) sprintf("import %.2f s", v$import_seconds),
-    if (!is.null(v$peak_memory_mb)) paste0("peak memory ", v$peak_memory_mb, " MiB"),
-    if (length(v$devices)) paste0("devices ", paste(v$devices, collapse = ", "))
+    if (!is.null(words$verify_import)) paste0("import ", words$verify_import),
+    if (!is.null(words$verify_devices)) paste0("devices ", words$verify_devices)
   )
   paste0(
-    "Keras says **", md_escape(says), "**: ", verdict,
-    if (length(details)) paste0("; ", md_escape(paste(details, collapse = ", ")))
+    "Keras says **", md_escape(words$verify_says), "**: ", verdict,
+    if (length(details)) paste0("; ", md_escape(paste(details, collapse = "; ")))
   )
 }
 

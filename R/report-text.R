@@ -1,73 +1,32 @@
-# The plain-text facts of a report, worded once and shared by the two
-# renderers: format() for the console (info-methods.R) and knit_print() for
-# Markdown (knit-print.R). Each returns one string, unstyled and unescaped;
-# the renderers add colour or Markdown escaping.
+# The words of a report. The facts the Python module reports are worded by
+# it (report.py's phrases(), sent with the record as its "text" attribute):
+# format() for the console (info-methods.R) and knit_print() for Markdown
+# (knit-print.R) only lay them out, adding colour or Markdown escaping. What
+# only R knows -- reticulate's choice, the R interface -- is worded here.
+
+# The module's words for `x`: a list of strings (NULL where there is
+# nothing to say).
+report_words <- function(x) {
+  attr(x, "text", exact = TRUE) %||% list()
+}
 
 # A field as text: its values joined, or `none` when it is absent or NA.
 text_or <- function(v, none = "none") {
   if (is.null(v) || !length(v) || (length(v) == 1 && is.na(v))) none else paste(v, collapse = ", ")
 }
 
-locked_text <- function(x) {
+# "reticulate 1.28: chosen by RETICULATE_PYTHON; Python has not started,
+# asked in a subprocess"
+r_python_text <- function(r) {
   paste0(
-    "yes, Keras is loaded (", text_or(x$locked_by), "): the backend can no ",
-    "longer change in this process"
+    "reticulate ", text_or(r$reticulate_version, "?"), ": chosen by ",
+    text_or(r$python_source, "?"), "; ",
+    if (isTRUE(r$python_started)) {
+      "Python has started, asked in-process"
+    } else {
+      "Python has not started, asked in a subprocess"
+    }
   )
-}
-
-# "3.15.1 (keras3)", or "not installed".
-keras_text <- function(keras) {
-  keras <- keras %||% list()
-  if (!isTRUE(keras$installed)) {
-    return("not installed")
-  }
-  paste0(text_or(keras$version, "?"), if (!is.null(keras$flavour)) paste0(" (", keras$flavour, ")"))
-}
-
-# What is known of keras.json: "exists, parses, backend \"jax\"", or
-# "does not exist". The parse error is left to the caller, which shows it
-# on a line of its own (console) or after a colon (Markdown).
-config_state_text <- function(cf) {
-  cf <- cf %||% list()
-  if (!isTRUE(cf$exists)) {
-    return("does not exist")
-  }
-  paste0(
-    "exists",
-    if (isTRUE(cf$parses)) ", parses" else if (isFALSE(cf$parses)) ", does not parse",
-    if (!is.null(cf$backend)) paste0(", backend \"", cf$backend, "\"")
-  )
-}
-
-# "routes to keras 3.15.1 (backend jax)", or NULL when the report has no
-# tf.keras answer (TensorFlow not installed).
-tf_keras_text <- function(tk) {
-  if (is.null(tk) || is.null(tk$routes_to)) {
-    return(NULL)
-  }
-  paste0(
-    "routes to ", tk$routes_to,
-    if (!is.null(tk$version)) paste0(" ", tk$version),
-    if (!is.null(tk$backend)) paste0(" (backend ", tk$backend, ")")
-  )
-}
-
-# "/path/to/python (3.11.7)": the interpreter the report is about.
-python_text <- function(x) {
-  py <- x$python %||% list()
-  paste0(
-    text_or(py$executable %||% x$r$python, "?"),
-    if (!is.null(py$version)) paste0(" (", py$version, ")")
-  )
-}
-
-# What the verify child's Keras said: "jax", or "timeout: no answer ...".
-verify_says_text <- function(v) {
-  if (identical(v$status, "ok")) {
-    v$backend %||% "?"
-  } else {
-    paste0(v$status %||% "?", ": ", v$error %||% "?")
-  }
 }
 
 # "keras3 1.5.1 (installed; not loaded yet: its load steps are applied)"
@@ -97,9 +56,4 @@ interface_text <- function(interface) {
   )[interface[["load"]][["outcome"]] %||% ""]
   if (isTRUE(interface$loaded) || is.na(will)) will <- ""
   paste0(interface$name, version, " (", state, will, "), imports ", interface$module %||% "keras")
-}
-
-# Why a verify run could not decide: "timed out" or "crashed".
-verify_failure_text <- function(status) {
-  if (identical(status, "timeout")) "timed out" else "crashed"
 }

@@ -124,7 +124,8 @@ worker_refusals <- function(answers) {
 # The R class that stands for a worker's error: its own kbackend class, or
 # kbackend_error_worker for anything else (kbackend not installed there...).
 worker_error_class <- function(classes) {
-  own <- grep("^kbackend_error_[a-z_]+$", as.character(classes), value = TRUE)
+  classes <- as.character(classes)
+  own <- setdiff(classes[is_kbackend_error_class(classes)], "kbackend_error")
   if (length(own)) own[[1]] else "kbackend_error_worker"
 }
 

@@ -13,7 +13,8 @@ fake_info <- function(backend = "jax", status = "ok", problems = "[]",
     "config_path": "/h/.keras/keras.json",
     "config_file": {"exists": false, "type": null, "parses": null, "error": null, "backend": null},
     "config": {"floatx": "float32", "epsilon": 1e-07, "image_data_format": "channels_last"},
-    "keras": {"installed": true, "version": "3.15.1", "flavour": "keras3", "path": "/site/keras"},
+    "keras": {"installed": true, "version": "3.15.1", "flavour": "keras3",
+              "description": "Keras 3 (multi-backend)", "path": "/site/keras"},
     "installed": {"keras": "3.15.1", "tensorflow": "2.21.0", "jax": "0.10.2", "torch": null},
     "tf_keras": {"routes_to": "keras", "version": "3.15.1", "backend": "jax",
                  "status": "ok", "error": null, "reason": "r"},
@@ -28,7 +29,7 @@ fake_info <- function(backend = "jax", status = "ok", problems = "[]",
     if (status == "ok") "null" else '"ValueError: Unable to import backend : x"',
     if (locked_by == "[]") "false" else "true", locked_by, problems, verify
   )
-  record <- parse_record(json)
+  record <- parse_record(with_module_words(json))
   record$r <- list(
     python = "/venv/bin/python", python_source = "RETICULATE_PYTHON",
     python_started = started, via = if (started) "in-process" else "subprocess",
@@ -36,6 +37,22 @@ fake_info <- function(backend = "jax", status = "ok", problems = "[]",
   )
   structure(record, class = "kbackend_info")
 }
+
+# The record JSON with the words the bundled module gives it (as the R
+# bridge asks for them): the renderers only lay these out. Needs the test
+# Python (skips without one); asked once per record.
+with_module_words <- function(json) {
+  key <- as.character(json)
+  if (is.null(module_words_cache[[key]])) {
+    out <- system2(test_python(), c("-c", shQuote(paste(
+      "import sys, json; sys.path.insert(0, sys.argv[1]); from kbackend import info;",
+      "print(info.record_json(info.with_text(json.loads(sys.stdin.read()))))"
+    )), shQuote(kb_python_path())), input = json, stdout = TRUE)
+    assign(key, paste(out, collapse = "\n"), envir = module_words_cache)
+  }
+  module_words_cache[[key]]
+}
+module_words_cache <- new.env(parent = emptyenv())
 
 # What the module puts in `verify` (and a kbackend-bug problem on mismatch).
 verify_json <- function(status = "ok", backend = "jax", agrees = TRUE,

@@ -295,3 +295,11 @@ test_that("interface facts reach the module on both paths alike", {
   expect_equal(res$after$r$via, "in-process")
   expect_equal(res$before[fields], res$after[fields])
 })
+
+test_that("R sends the variables the Python module reads from R's environment", {
+  out <- system2(test_python(), c("-c", shQuote(paste(
+    "import sys, json; sys.path.insert(0, sys.argv[1]); from kbackend import interfaces;",
+    "print(json.dumps(interfaces.R_VARIABLES))"
+  )), shQuote(kb_python_path())), stdout = TRUE)
+  expect_identical(jsonlite::fromJSON(out), interface_r_variables)
+})

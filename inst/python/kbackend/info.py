@@ -332,11 +332,21 @@ def record_json(record: "Dict[str, Any]", indent: "Optional[int]" = None) -> str
 
 
 def backend_info_json(verify: bool = False, timeout: "Optional[float]" = None,
-                      interface: "Optional[Dict[str, Any]]" = None) -> str:
-    """:func:`backend_info` as strict JSON text, the form the R bridge parses.
+                      interface: "Optional[Dict[str, Any]]" = None, text: bool = False) -> str:
+    """:func:`backend_info` as strict JSON text, the form the R bridge parses;
+    with ``text``, the record also carries ``text``: the report's words
+    (:func:`kbackend.report.phrases`), which R's renderers lay out.
 
         >>> import json, kbackend
         >>> json.loads(kbackend.backend_info_json())["source"]
         'default'
     """
-    return record_json(backend_info(verify, timeout, interface))
+    return record_json(with_text(backend_info(verify, timeout, interface)) if text else
+                       backend_info(verify, timeout, interface))
+
+
+def with_text(record: "Dict[str, Any]") -> "Dict[str, Any]":
+    """``record`` and its words, as the R bridge reads them."""
+    from . import report  # only the renderers need it
+
+    return dict(record, text=report.phrases(record))
