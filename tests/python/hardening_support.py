@@ -1,4 +1,4 @@
-"""Machinery shared by the hardening tests (issue 5); stdlib only, Python 3.6+.
+"""Machinery shared by the hardening tests; stdlib only, Python 3.6+.
 
 A fuzz *case* is plain JSON data, so that the same case can be replayed in
 another interpreter (``python hardening_support.py replay ...`` in

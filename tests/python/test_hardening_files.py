@@ -1,4 +1,4 @@
-"""Issue 5, items 3-5: concurrent writers, kill -9, permissions and odd files.
+"""Hardening: concurrent writers, kill -9, permissions and odd files.
 
 keras.json is a file other tools depend on, so ``persist_backend`` must never
 leave it torn, lose its other keys, leave temporaries lying around, or replace
@@ -72,7 +72,7 @@ def _python_env():
     return env
 
 
-# ---------------------------------------------------------------- item 3: concurrent writers
+# ---------------------------------------------------------------- concurrent writers
 
 WRITER = r"""
 import sys
@@ -160,7 +160,7 @@ def test_concurrent_writers_never_tear_keras_json(tmp_path):
     assert _temporaries(str(keras_dir)) == []
 
 
-# ---------------------------------------------------------------- item 4: kill -9
+# ---------------------------------------------------------------- kill -9
 
 LOOPER = r"""
 import sys
@@ -223,7 +223,7 @@ def test_kill_9_during_persist_never_corrupts(tmp_path):
     assert left_behind >= 5, left_behind
 
 
-# ---------------------------------------------------------------- item 5: permissions and odd files
+# ---------------------------------------------------------------- permissions and odd files
 
 def _fingerprint(path):
     """Everything that would show a change: type, inode, mode, size, times, content or link."""

@@ -1,4 +1,4 @@
-"""Issue 5, items 1-2 (fuzz): hostile keras.json and environment values.
+"""Hardening (fuzz): hostile keras.json and environment values.
 
 ``fuzz_run()`` drives ``backend_info()`` (and the CLI) in this process with
 at least 10,000 hypothesis-generated cases: keras.json as random bytes, bad
@@ -408,7 +408,7 @@ def test_fuzzed_sample_agrees_with_real_keras():
     assert len(outcomes) == REAL_KERAS3_CASES + REAL_KERAS2_CASES, (len(keras3), len(keras2))
 
 
-# ---------------------------------------------------------------- item 2: no code from input runs
+# ---------------------------------------------------------------- no code from input runs
 
 PROBE = r"""
 import contextlib, io, json, sys

@@ -1,5 +1,5 @@
 # Every bad `backend` argument, through every function that takes one, with
-# Python not started and then started (issue 5, item 6): each call must
+# Python not started and then started (hardening): each call must
 # raise kbackend_error_bad_argument, and afterwards R's whole environment,
 # Python's os.environ, the working directory and HOME must be as they were
 # -- no shell ever saw the text (a marker file would show it).

@@ -1,4 +1,4 @@
-# Issue 11: the backend choice reaches every worker. use_keras_backend()
+# The backend choice reaches every worker. use_keras_backend()
 # sets KERAS_BACKEND with Sys.setenv(), so R processes started after it
 # inherit it (PSOCK workers, callr); use_keras_backend_on() sets it in
 # workers that already run, or refuses -- naming the worker -- and changes
@@ -7,15 +7,7 @@
 # Clusters run under a fresh R (callr): this test process never starts
 # Python; the R process that owns the cluster never starts it either.
 
-# A PSOCK cluster of `n` workers that find the installed kbackend. Used
-# inside in_fresh_r(), which sends only self-contained functions: pass it as
-# an argument.
-start_psock <- function(n) {
-  cl <- parallel::makePSOCKcluster(n)
-  parallel::clusterCall(cl, .libPaths, .libPaths())
-  cl
-}
-environment(start_psock) <- globalenv()
+# start_psock() is in helper-surveys.R.
 
 test_that("PSOCK workers started after use_keras_backend() use its backend: kbackend and Keras agree", {
   local_clean_env(python = venv_python("main"))
