@@ -6,17 +6,26 @@
 # * https://r-pkgs.org/testing-design.html#sec-tests-files-overview
 # * https://testthat.r-lib.org/articles/special-files.html
 #
-# kbackend adds one thing after test_check(): a closing line that counts
-# tests (not expectations) and one line per skip reason, e.g.
+# kbackend adds a JUnit report (see below) and, after test_check(), a
+# closing line that counts tests (not expectations) and one line per skip
+# reason, e.g.
 #   testthat: 120 passed, 0 failed, 0 skipped
 #   testthat: skipped 12: needs a Keras 3 environment (...)
-# which tools/test-r.sh reads from tests/testthat.Rout. Under
+# which tools/test-r.sh shows from tests/testthat.Rout. Under
 # KBACKEND_STRICT_TESTS=true (the lab) any skip fails the run.
 
 library(testthat)
 library(kbackend)
 
-results <- test_check("kbackend", stop_on_failure = FALSE)
+# KBACKEND_TESTTHAT_JUNIT names a file for a JUnit XML report beside the
+# usual one: tools/test-r.sh tallies the lab's results from it.
+junit <- Sys.getenv("KBACKEND_TESTTHAT_JUNIT")
+reporter <- if (nzchar(junit)) {
+  MultiReporter$new(list(CheckReporter$new(), JunitReporter$new(file = junit)))
+} else {
+  check_reporter()
+}
+results <- test_check("kbackend", reporter = reporter, stop_on_failure = FALSE)
 
 local({
   df <- as.data.frame(results)

@@ -54,10 +54,10 @@ fi
 # --- 1. stage and install -----------------------------------------------------
 STAGE=$WORK/src/kbackend
 mkdir -p "$STAGE" "$WORK/lib" "$WORK/home" "$WORK/tmp"
-for item in DESCRIPTION NAMESPACE LICENSE LICENSE.md README.md NEWS.md \
-            _pkgdown.yml .Rbuildignore R man inst vignettes pkgdown; do
+# the package's files (tools/r-package-files), and pkgdown's configuration
+while read -r item; do
   if [ -e "$ROOT/$item" ]; then cp -RL "$ROOT/$item" "$STAGE/"; fi
-done
+done < <(grep -v '^#' "$ROOT/tools/r-package-files"; printf '%s\n' _pkgdown.yml pkgdown)
 find "$STAGE" \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +
 log "installing the package into a temporary library"
 R CMD INSTALL --no-multiarch --no-test-load --library="$WORK/lib" "$STAGE" \

@@ -14,6 +14,8 @@ packages=(
   # the pkgdown site (tools/check-docs.sh); lintr, and pkgload to load the
   # package for it (tools/lint-r.sh)
   r-cran-pkgdown r-cran-lintr r-cran-pkgload
+  # R CMD check judged on its result as data (tools/check-package.R)
+  r-cran-rcmdcheck
   pandoc
   # what `R CMD check --as-cran` calls: qpdf (PDF size checks), tidy (HTML
   # validation of the Rd pages), file/texinfo are in base Debian already.

@@ -15,8 +15,9 @@
 #              the PATH and nothing naming one. Tests that need what is
 #              missing skip, and their reasons are listed here.
 #      The two bare checks run one after the other in the background while
-#      the lab check runs. Each check fails on any ERROR or WARNING, and on
-#      any NOTE but those about what cannot be checked offline.
+#      the lab check runs. Each runs through rcmdcheck (tools/check-package.R)
+#      and fails on any ERROR or WARNING, and on any NOTE but those about
+#      what cannot be checked offline.
 #
 # The lab check and the build run with RETICULATE_PYTHON set to the .venv
 # python and a throwaway HOME and TMPDIR: the vignette imports Keras, which
@@ -25,7 +26,8 @@
 # tests/testthat/test-vignette.R checks both ways.
 #
 # The lab check's closing line, "testthat: N passed, M failed, K skipped"
-# (tests, not expectations), is printed last: tools/run-tests.sh counts it.
+# (tests, not expectations, from testthat's JUnit report), is printed last:
+# tools/run-tests.sh counts it.
 #
 # Usage: tools/test-r.sh [--no-check]   (--no-check: steps 1 and 2 only)
 # Environment:
@@ -124,10 +126,11 @@ fi
 log "R CMD build"
 STAGE=$WORK/src/kbackend
 mkdir -p "$STAGE"
-for item in DESCRIPTION NAMESPACE LICENSE LICENSE.md README.md NEWS.md .Rbuildignore R man inst tests vignettes; do
+while read -r item; do
   if [ -e "$ROOT/$item" ]; then cp -RL "$ROOT/$item" "$STAGE/"; fi
-done
-rm -rf "$STAGE/tests/python" "$STAGE/tests/testthat/_snaps" "$STAGE/tests/testthat/testthat-problems.rds"
+done < <(grep -v '^#' "$ROOT/tools/r-package-files")
+# (tests/testthat/_snaps stays: the snapshots are what the tests compare with)
+rm -rf "$STAGE/tests/python" "$STAGE/tests/testthat/testthat-problems.rds"
 find "$STAGE" \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +
 # The environment the vignette runs in, for R CMD build.
 mkdir -p "$WORK/home" "$WORK/tmp"
@@ -161,92 +164,44 @@ export _R_CHECK_CRAN_INCOMING_REMOTE_=false   # offline: no CRAN database
 export _R_CHECK_FUTURE_FILE_TIMESTAMPS_=false # offline: no time server
 export _R_CHECK_CRAN_INCOMING_USE_ASPELL_=false
 
-# check_problems LOG: every NOTE/WARNING/ERROR block of a 00check.log, except
-# what only says what cannot be checked here, offline: the
-# incoming-feasibility NOTE when all it says is "New submission" (and who
-# the maintainer is), the future file timestamps one when all it says is
-# "unable to verify current time" (--as-cran forces that check on; it needs
-# a time server), and the unstated-dependencies WARNING when all it says is
-# that the package repositories could not be read. Prints nothing when clean.
-check_problems() {
-  awk '
-    function flush() {
-      if (head != "" && (head ~ /\.\.\. ERROR$/ || (head ~ /\.\.\. (NOTE|WARNING)$/ && !allowed)))
-        print head "\n" body
-      head = ""; body = ""
-    }
-    /^\* / { flush()
-             if ($0 ~ /\.\.\. (NOTE|WARNING|ERROR)$/) {
-               head = $0
-               if ($0 ~ /CRAN incoming feasibility \.\.\. NOTE$/) {
-                 allowed = 1; ok = "^(Maintainer: .*|New submission|[[:space:]]*)$"
-               } else if ($0 ~ /future file timestamps \.\.\. NOTE$/) {
-                 allowed = 1; ok = "^(unable to verify current time|[[:space:]]*)$"
-               } else if ($0 ~ /unstated dependencies in .*tests.* \.\.\. WARNING$/) {
-                 # offline: only the package repositories could not be read
-                 allowed = 1; ok = "^(Warning: unable to access index for repository .*|  cannot open URL .*|[[:space:]]*)$"
-               } else {
-                 allowed = 0
-               }
-             }
-             next }
-    head != "" { body = body $0 "\n"; if ($0 !~ ok) allowed = 0 }
-    END { flush() }
-  ' "$1"
-}
-
 # run_check NAME ENV...: R CMD check --as-cran --no-manual of the tarball in
-# $WORK/NAME, under `env ENV...` (its -u options first, then assignments)
-# with a throwaway HOME and TMPDIR there.
-# Returns non-zero, having said why, unless the check is clean (see
-# check_problems) and its tests ran (tests/testthat.Rout has the closing
-# line). Writes $WORK/NAME/seconds.
+# $WORK/NAME, through rcmdcheck (tools/check-package.R, which judges the
+# result: only the NOTEs about being offline are allowed), under `env
+# ENV...` (its -u options first, then assignments) with a throwaway HOME and
+# TMPDIR there. testthat writes a JUnit report, $WORK/NAME/testthat.xml,
+# which the counts below come from. Returns non-zero, having said why,
+# unless the check is clean and its tests ran. Writes $WORK/NAME/seconds.
 run_check() {
-  local name=$1 dir=$WORK/$1 status=0 started log bad rout
+  local name=$1 dir=$WORK/$1 status=0 started
   shift
   mkdir -p "$dir/home" "$dir/tmp"
   started=$(date +%s)
   (cd "$dir" && env -u R_LIBS "$@" HOME="$dir/home" TMPDIR="$dir/tmp" \
-    R CMD check --as-cran --no-manual "$TARBALL" >check.out 2>&1) || status=$?
+    KBACKEND_TESTTHAT_JUNIT="$dir/testthat.xml" \
+    Rscript "$ROOT/tools/check-package.R" "$TARBALL" "$dir/check" >check.out 2>&1) || status=$?
   echo $(($(date +%s) - started)) >"$dir/seconds"
-  log=$dir/kbackend.Rcheck/00check.log
-  if [ ! -f "$log" ]; then
+  sed -n 's/^\(Status\|allowed\):/&/p' "$dir/check.out" | sed "s/^/[test-r] $name: /"
+  if [ "$status" != 0 ]; then
     cat "$dir/check.out"
-    echo "[test-r] $name: R CMD check produced no log" >&2
-    return 1
-  fi
-  grep -E '^Status:' "$log" | tail -n 1 | sed "s/^/[test-r] $name: /"
-  bad=$(check_problems "$log")
-  if [ -n "$bad" ]; then
-    printf '%s\n' "$bad"
-    [ -f "$dir/kbackend.Rcheck/tests/testthat.Rout.fail" ] \
-      && tail -n 60 "$dir/kbackend.Rcheck/tests/testthat.Rout.fail"
+    [ -f "$dir/check/kbackend.Rcheck/tests/testthat.Rout.fail" ] \
+      && tail -n 60 "$dir/check/kbackend.Rcheck/tests/testthat.Rout.fail"
     echo "[test-r] $name: R CMD check found problems beyond the NOTEs about being offline" >&2
     return 1
   fi
-  if [ "$status" != 0 ]; then
-    tail -n 40 "$dir/check.out"
-    echo "[test-r] $name: R CMD check exited $status" >&2
+  if [ ! -s "$dir/testthat.xml" ]; then
+    echo "[test-r] $name: no JUnit report from testthat: did the tests run?" >&2
     return 1
   fi
-  rout=$dir/kbackend.Rcheck/tests/testthat.Rout
-  if ! grep -Eq '^testthat: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$rout" 2>/dev/null; then
-    echo "[test-r] $name: no testthat summary in $rout: did the tests run?" >&2
-    return 1
-  fi
-  grep -E '\.\.\. (NOTE|WARNING|ERROR)$' "$log" | sed "s/^/[test-r] $name: allowed: /" || true
 }
 
-# tests_summary NAME: the closing line of NAME's testthat run, as counts
-# "PASSED FAILED SKIPPED".
+# tests_summary NAME: NAME's testthat counts, "PASSED FAILED SKIPPED".
 tests_summary() {
-  sed -n 's/^testthat: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' \
-    "$WORK/$1/kbackend.Rcheck/tests/testthat.Rout" | tail -n 1
+  python3 "$ROOT/tools/junit-tally.py" --skips "$WORK/$1/testthat.xml"
 }
 
 # skip_reasons NAME: "COUNT: REASON" for each reason NAME's tests skipped.
 skip_reasons() {
-  sed -n 's/^testthat: skipped \([0-9]*\): /\1: /p' "$WORK/$1/kbackend.Rcheck/tests/testthat.Rout"
+  python3 "$ROOT/tools/junit-tally.py" --reasons "$WORK/$1/testthat.xml"
 }
 
 # A PATH under which no python, python3 or pythonX.Y is found: each folder of

@@ -44,10 +44,11 @@ TOOLS = os.path.join(LAB_ROOT, ".venv-tools")
 TOOLS_PYTHON = os.path.join(TOOLS, "bin", "python")
 PACKAGE_DIR = os.path.join(ROOT, "inst", "python", "kbackend")
 LAYOUTS = ["as-is", "dereferenced", "links-as-files"]
-#: The R package's own files (tools/test-r.sh stages the same): the checkout
-#: also holds gigabytes of .venv* that R CMD build would copy first.
-R_PACKAGE = ["DESCRIPTION", "NAMESPACE", "LICENSE", "LICENSE.md", "README.md", ".Rbuildignore", "R", "man", "inst",
-             "python"]
+#: The R package's own files (tools/r-package-files, which the R tools stage
+#: too: the checkout also holds gigabytes of .venv* that R CMD build would
+#: copy first), and the Python package's folder.
+with open(os.path.join(ROOT, "tools", "r-package-files")) as _listing:
+    R_PACKAGE = [line for line in _listing.read().splitlines() if line and not line.startswith("#")] + ["python"]
 
 
 def _python(version):
