@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"))
 sys.path.insert(0, HERE)
 
-from kbackend import modgraph  # noqa: E402
+from kbackend import modgraph, modgraph_model  # noqa: E402
 
 #: What the real interpreter raises for ``import <top>`` then reading each
 #: attribute given, printed as "Class: message" (or "ok").
@@ -194,7 +194,7 @@ class Cutting(unittest.TestCase):
     def test_bodies_are_cut_but_headers_kept(self):
         source = "import a\n\n@deco(1,\n      2)\ndef f(x,\n      y):\n    import b\n    return x\n\nclass C(Base):\n" \
                  "    z = 1\n    def g(self): pass\n\nimport c\n"
-        cut = modgraph._without_bodies(source)
+        cut = modgraph_model._without_bodies(source)
         self.assertIn("import a", cut)
         self.assertIn("import c", cut)
         self.assertNotIn("import b", cut)

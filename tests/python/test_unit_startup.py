@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"
 sys.path.insert(0, HERE)
 
 import kbackend  # noqa: E402
-from kbackend import discovery, startup  # noqa: E402
+from kbackend import discovery, startup, startup_theano  # noqa: E402
 from fakes import Sandbox, environ, isolated_path, make_site  # noqa: E402
 
 JAX_CONFIG = '''
@@ -551,9 +551,7 @@ class Libraries(unittest.TestCase):
         self.paths = {name: os.path.join(site, name) for name in ("keras", "jax", "torch", "tensorflow", "theano", "cntk")}
 
     def predict(self, library, env, warnoptions=()):
-        startup._load_parsers()
-        checks = {"jax": startup._jax, "torch": startup._torch, "theano": startup._theano,
-                  "tensorflow": startup._tensorflow, "cntk": startup._cntk}
+        checks = startup._checks()
         return checks[library](self.paths[library], env, tuple(warnoptions), self.box.home)
 
     # -- jax
@@ -637,20 +635,20 @@ class Libraries(unittest.TestCase):
         write(blocker, "x")
         env = {"THEANO_FLAGS": "base_compiledir=" + os.path.join(blocker, "theano")}
         found = self.predict("theano", env)
-        compiledir = startup._compiledir({}, os.path.join(blocker, "theano"))
+        compiledir = startup_theano._compiledir({}, os.path.join(blocker, "theano"))
         self.assertEqual(found["error"], real(FILTER_COMPILEDIR + "\nfilter_compiledir({!r})".format(compiledir), {}))
         self.assertEqual(found["problems"][0]["code"], "backend-startup")
 
     def test_theano_compiledir_format_and_explicit_dir(self):
         flags = {"compiledir_format": "cd_%(python_version)s (x)"}
-        self.assertEqual(startup._compiledir(flags, "/base"),
+        self.assertEqual(startup_theano._compiledir(flags, "/base"),
                          os.path.join("/base", "cd_{}.{}.{}_x_".format(*sys.version_info[:3])))
-        self.assertEqual(startup._compiledir({"compiledir": "/some/where"}, "/base"), "/some/where")
+        self.assertEqual(startup_theano._compiledir({"compiledir": "/some/where"}, "/base"), "/some/where")
         for release, full in (("4.15.0-112-generic", "Linux-4.15.0-112-generic-x86_64-with-glibc2.27"),
                               ("2.6.32-504.el6.x86_64", "Linux-2.6.32-504.el6.x86_64-x86_64-with-redhat-6.6-Santiago"),
                               ("6.18", "Linux-6.18-x86_64"), ("5.10-fc-v857", "Linux-5.10-fc-v857-x86_64")):
             theano_says = real(SHORT_PLATFORM + "\nraise SystemExit(short_platform({!r}, {!r}))".format(release, full), {})
-            self.assertEqual("SystemExit: " + startup._short_platform(release, full), theano_says)
+            self.assertEqual("SystemExit: " + startup_theano._short_platform(release, full), theano_says)
 
     def test_theano_compiledir_writable(self):
         self.assertIsNone(self.predict("theano", {})["error"])
