@@ -26,7 +26,7 @@ def outcomes(path):
         elif skipped is not None and skipped.get("type") != "pytest.xfail":
             # testthat: "Reason: needs ... (file.R:12:3)"; pytest: the reason
             reason = re.sub(r"^Reason: ", "", skipped.get("message") or "")
-            yield "skipped", re.sub(r" \((\?\?\?|[^()]*\.[Rr]:\d+:\d+)\)$", "", reason)
+            yield "skipped", re.sub(r" \((\?\?\?|'?[^()']*\.[Rr]:\d+(:\d+)?'?)\)$", "", reason)
         else:
             yield "passed", None
 

@@ -16,6 +16,8 @@ packages=(
   r-cran-pkgdown r-cran-lintr r-cran-pkgload
   # R CMD check judged on its result as data (tools/check-package.R)
   r-cran-rcmdcheck
+  # testthat's JUnit reporter (tests/testthat.R)
+  r-cran-xml2
   pandoc
   # what `R CMD check --as-cran` calls: qpdf (PDF size checks), tidy (HTML
   # validation of the Rd pages), file/texinfo are in base Debian already.
