@@ -101,6 +101,30 @@ run_r() {
   run_tallied 'testthat: [0-9]+ passed' '[0-9]+ failed, [0-9]+ skipped' last tools/test-r.sh
 }
 
+# With pytest, the R checks run beside it: both spend long stretches in one
+# process at a time (a real Keras import, one R CMD check), so together they
+# keep both cores busy. Their output is shown, and counted, when they end.
+r_pid=""
+r_log=""
+start_r() {
+  r_log="$(mktemp)"
+  tools/test-r.sh >"$r_log" 2>&1 &
+  r_pid=$!
+}
+finish_r() {
+  local status=0 p f
+  echo "== R: R CMD check (lab: every testthat test; bare: skips with reasons; ran beside pytest)"
+  wait "$r_pid" || status=$?
+  cat "$r_log"
+  cp "$r_log" "$log"
+  rm -f "$r_log"
+  r_pid=""
+  p=$(tally 'testthat: [0-9]+ passed' last)
+  f=$(tally '[0-9]+ failed, [0-9]+ skipped' last)
+  [ "$status" -eq 0 ] || [ "$f" -gt 0 ] || f=1
+  count "$p" "$f"
+}
+
 # run_check NAME COMMAND...: a check with no tests of its own counts once.
 run_check() {
   local name=$1
@@ -109,8 +133,8 @@ run_check() {
   if "$@"; then count 1 0; else echo "$name failed" >&2; count 0 1; fi
 }
 
-# The downstream check runs beside the R checks when both are asked for:
-# the lab R CMD check keeps one core busy, and this one uses the other.
+# The downstream check runs beside the R checks when both are asked for
+# (and so beside pytest too, when that is asked for).
 downstream_pid=""
 downstream_log=""
 start_downstream() {
@@ -136,10 +160,19 @@ for suite in "${suites[@]}"; do
     downstream)
       # with the R checks it runs beside them (see the r suite)
       wants r || run_check "downstream: an example package's skips and backend tests" tools/test-downstream.sh ;;
-    python) run_python ;;
+    python)
+      if wants r; then
+        start_r
+        if wants downstream; then start_downstream; fi
+      fi
+      run_python ;;
     r)
-      if wants downstream; then start_downstream; fi
-      run_r
+      if [ -n "$r_pid" ]; then
+        finish_r
+      else
+        if wants downstream; then start_downstream; fi
+        run_r
+      fi
       if [ -n "$downstream_pid" ]; then finish_downstream; fi ;;
     *) echo "unknown suite: $suite" >&2; exit 2 ;;
   esac
