@@ -296,10 +296,12 @@ test_that("interface facts reach the module on both paths alike", {
   expect_equal(res$before[fields], res$after[fields])
 })
 
-test_that("R sends the variables the Python module reads from R's environment", {
+test_that("R knows the interfaces, and sends the variables, the Python module reads", {
   out <- system2(test_python(), c("-c", shQuote(paste(
     "import sys, json; sys.path.insert(0, sys.argv[1]); from kbackend import interfaces;",
-    "print(json.dumps(interfaces.R_VARIABLES))"
+    "print(json.dumps([interfaces.NAMES, interfaces.R_VARIABLES]))"
   )), shQuote(kb_python_path())), stdout = TRUE)
-  expect_identical(jsonlite::fromJSON(out), interface_r_variables)
+  python_facts <- jsonlite::fromJSON(out)
+  expect_setequal(python_facts[[1]], interface_names)
+  expect_identical(python_facts[[2]], interface_r_variables)
 })
