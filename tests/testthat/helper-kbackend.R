@@ -79,3 +79,15 @@ tree_digest <- function(root) {
   digest[!is_dir] <- unname(tools::md5sum(full[!is_dir]))
   stats::setNames(digest, paths)
 }
+
+# A value the bundled Python module holds, as data: `expression` (Python,
+# after `imports`, with the module's folder on sys.path) run by the test
+# Python and returned through JSON. For tests that compare a fact R keeps
+# with the module's own.
+python_module_value <- function(imports, expression) {
+  out <- system2(test_python(), c("-c", shQuote(paste0(
+    "import sys, json; sys.path.insert(0, sys.argv[1]); ", imports,
+    "; print(json.dumps(", expression, "))"
+  )), shQuote(kb_python_path())), stdout = TRUE)
+  jsonlite::fromJSON(paste(out, collapse = "\n"))
+}

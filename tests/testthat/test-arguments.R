@@ -77,12 +77,7 @@ test_that("check_device_arg() takes NULL, \"cpu\" or \"gpu\"", {
 })
 
 test_that("backend names and devices are the ones the Python module accepts", {
-  python <- test_python()
-  out <- system2(python, c("-c", shQuote(paste(
-    "import sys, json; sys.path.insert(0, sys.argv[1]); from kbackend import setting;",
-    "print(json.dumps([setting.NAME_PATTERN, setting.DEVICES]))"
-  )), shQuote(kb_python_path())), stdout = TRUE)
-  python_rules <- jsonlite::fromJSON(out)
+  python_rules <- python_module_value("from kbackend import setting", "[setting.NAME_PATTERN, setting.DEVICES]")
   expect_identical(python_rules[[1]], backend_name_body)
   expect_identical(python_rules[[2]], device_choices)
 })

@@ -62,12 +62,10 @@ test_that("the survey's columns and verdict fields are the Python module's", {
   local_clean_env(python = NULL)
   shared <- jsonlite::fromJSON(file.path(kb_python_path(), "kbackend", "survey.json"))
   expect_identical(names(survey_columns), shared$row_fields)
-  python <- test_python()
-  out <- system2(python, c("-c", shQuote(paste(
-    "import sys, json; sys.path.insert(0, sys.argv[1]); from kbackend import workers;",
-    "print(json.dumps([workers.ROW_FIELDS, workers.COMPARED_FIELDS, workers.CONSISTENCY_FIELDS]))"
-  )), shQuote(kb_python_path())), stdout = TRUE)
-  fields <- jsonlite::fromJSON(out)
+  fields <- python_module_value(
+    "from kbackend import workers",
+    "[workers.ROW_FIELDS, workers.COMPARED_FIELDS, workers.CONSISTENCY_FIELDS]"
+  )
   expect_identical(fields[[1]], names(survey_columns))
   expect_identical(fields[[2]], survey_fields()$compared)
   expect_identical(fields[[3]], survey_fields()$consistency)

@@ -297,11 +297,8 @@ test_that("interface facts reach the module on both paths alike", {
 })
 
 test_that("R knows the interfaces, and sends the variables, the Python module reads", {
-  out <- system2(test_python(), c("-c", shQuote(paste(
-    "import sys, json; sys.path.insert(0, sys.argv[1]); from kbackend import interfaces;",
-    "print(json.dumps([interfaces.NAMES, interfaces.R_VARIABLES]))"
-  )), shQuote(kb_python_path())), stdout = TRUE)
-  python_facts <- jsonlite::fromJSON(out)
+  python_facts <- python_module_value("from kbackend import interfaces",
+                                      "[interfaces.NAMES, interfaces.R_VARIABLES]")
   expect_setequal(python_facts[[1]], interface_names)
   expect_identical(python_facts[[2]], interface_r_variables)
 })
