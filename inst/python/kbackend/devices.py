@@ -18,7 +18,7 @@ memory.  This module reads those facts without importing anything:
   on macOS the architecture and the OS version;
 * the variables, with who reads them.
 
-Every file read is small and is cached with :func:`discovery.memo`; the
+Every file read is small and is cached with :func:`cache.memo`; the
 per-call work is a few dictionary look-ups.  ``root`` and ``system`` let the
 unit tests lay out a machine with a driver in a temporary folder.
 """
@@ -27,7 +27,7 @@ import os
 import re
 import sys
 
-from . import discovery
+from . import cache, metadata
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
@@ -89,7 +89,7 @@ def _read(path: str, limit: int = 1 << 16) -> "Optional[bytes]":
 
 
 def _version(text: "Optional[str]") -> "Tuple[int, ...]":
-    return discovery.version_tuple(text)
+    return metadata.version_tuple(text)
 
 
 # ---------------------------------------------------------------------------
@@ -210,7 +210,7 @@ def _dists(folder: "Optional[str]") -> "Dict[str, str]":
     (discovery's listing of the folder, made once per search path)."""
     if not folder:
         return {}
-    listing = discovery._listing(folder, discovery._CACHE["listings"])
+    listing = metadata.listing(folder, cache.STATE["listings"])
     return {name: entries[0][1] or "unknown" for name, entries in listing.items()}
 
 
@@ -535,8 +535,8 @@ def forecast(libs: "Dict[str, Dict[str, Any]]", environ: "Dict[str, str]", backe
                  keras_path, root, ld_path, tuple(sorted((system or {}).items())))
     # collect() has just refreshed discovery's cache: a warm hit skips the
     # fingerprint (one stat per sys.path entry) that memo() would take again
-    cached = discovery._CACHE["memo"]
-    facts = cached.get(("devices", facts_key)) or discovery.memo("devices", facts_key, lambda: (
+    cached = cache.STATE["memo"]
+    facts = cached.get(("devices", facts_key)) or cache.memo("devices", facts_key, lambda: (
         _builds(libs), driver_facts(root, ld_path, system),
         keras_torch_variables(keras_path) if libs["torch"]["version"] else []))
     found, driver, torch_variables = facts
