@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-from . import discovery
+from . import cache, discovery, metadata
 from .problems import problem
 
 MYPY = False
@@ -43,7 +43,7 @@ def requirements(dist_dir: "Optional[str]") -> "List[Tuple[str, str]]":
                         continue
                     match = _REQUIREMENT.match(line.split(":", 1)[1])
                     if match and not (match.group(3) or "").strip():
-                        found.append((discovery.normalize_dist_name(match.group(1)), match.group(2).strip()))
+                        found.append((metadata.normalize_dist_name(match.group(1)), match.group(2).strip()))
             return found
         except OSError:
             continue
@@ -56,7 +56,7 @@ def satisfies(version: "Optional[str]", specifier: str) -> bool:
     Unreadable versions or clauses count as met: kbackend reports a mismatch
     only when it is certain.
     """
-    have = discovery.version_tuple(version)
+    have = metadata.version_tuple(version)
     if not have or not specifier.strip():
         return True
     for clause in specifier.split(","):
@@ -65,7 +65,7 @@ def satisfies(version: "Optional[str]", specifier: str) -> bool:
             continue
         operator, text = match.groups()
         wildcard = text.endswith(".*")
-        want = discovery.version_tuple(text[:-2] if wildcard else text)
+        want = metadata.version_tuple(text[:-2] if wildcard else text)
         if not want:
             continue
         size = max(len(have), len(want))
@@ -174,7 +174,7 @@ def check(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", needed: "
     ``import keras`` needs (``needed``: see :func:`kbackend.shadows.needed_libraries`;
     JAX is imported for real only when ``jaxlib`` is among them).  Returns
     ``{"error": the exception the import meets first, or None; "problems": [...]}``."""
-    locate = discovery.locate_distribution
+    locate = metadata.locate_distribution
     fatal: "List[str]" = []
     problems: "List[Dict[str, str]]" = []
     at_once = IMPORTED_AT_ONCE.get(flavour or "", ())
@@ -226,8 +226,8 @@ def _tensorflow_pair(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]"
     """TensorFlow-only Keras 2.6-2.15 is released with the TensorFlow of the
     same minor version and declares no requirement on it, so pip never says
     when the two drift apart.  Returns (the failure, if known; the problem)."""
-    keras = discovery.version_tuple(libs["keras"]["version"])[:2]
-    tensorflow = discovery.version_tuple(libs.get("tensorflow", {}).get("version"))[:2]
+    keras = metadata.version_tuple(libs["keras"]["version"])[:2]
+    tensorflow = metadata.version_tuple(libs.get("tensorflow", {}).get("version"))[:2]
     if flavour != "keras2-tensorflow" or len(keras) < 2 or len(tensorflow) < 2 or keras < (2, 6) \
             or keras == tensorflow:
         return None
@@ -272,12 +272,12 @@ def loaded_requirements(tops: "Dict[str, str]", python: str, skip: "Tuple[str, .
     it is installed (``tops``: top-level module -> the folder it is loaded
     from), checked against what wins on the search path.  Keras's and JAX's
     own are checked by :func:`check` already.  Cached like discovery."""
-    return discovery.memo("loaded-requirements", (tuple(sorted(tops.items())), python, skip),
-                          lambda: _loaded_requirements(tops, python, skip))
+    return cache.memo("loaded-requirements", (tuple(sorted(tops.items())), python, skip),
+                      lambda: _loaded_requirements(tops, python, skip))
 
 
 def _loaded_requirements(tops: "Dict[str, str]", python: str, skip: "Tuple[str, ...]") -> "List[Dict[str, str]]":
-    locate = discovery.locate_distribution
+    locate = metadata.locate_distribution
     problems: "List[Dict[str, str]]" = []
     seen = set()  # type: set
     for module, folder in sorted(tops.items()):
@@ -286,7 +286,7 @@ def _loaded_requirements(tops: "Dict[str, str]", python: str, skip: "Tuple[str, 
             continue
         seen.add(dist_dir)
         owner = os.path.basename(dist_dir).split("-", 1)[0]
-        if discovery.normalize_dist_name(owner) in skip:
+        if metadata.normalize_dist_name(owner) in skip:
             continue
         for item in unmet(dist_dir, locate):
             if item["installed"] is not None:
@@ -296,7 +296,7 @@ def _loaded_requirements(tops: "Dict[str, str]", python: str, skip: "Tuple[str, 
 
 def _distribution_in(folder: str, module: str) -> "Optional[str]":
     """The metadata folder in ``folder`` of the distribution that provides ``module``."""
-    names = {discovery.normalize_dist_name(dist) for dist in discovery.KNOWN_MODULES.get(module, (module,))}
+    names = {metadata.normalize_dist_name(dist) for dist in discovery.KNOWN_MODULES.get(module, (module,))}
     names.update(dist for dist, provided in MODULES.items() if provided.split(".")[0] == module)
     try:
         entries = os.listdir(folder)
@@ -304,6 +304,6 @@ def _distribution_in(folder: str, module: str) -> "Optional[str]":
         return None
     for entry in sorted(entries):
         if entry.endswith((".dist-info", ".egg-info")) and \
-                discovery.normalize_dist_name(entry.split("-", 1)[0]) in names:
+                metadata.normalize_dist_name(entry.split("-", 1)[0]) in names:
             return os.path.join(folder, entry)
     return None

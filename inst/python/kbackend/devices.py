@@ -6,28 +6,34 @@ CUDA build, a jax without its CUDA plugin), whether the NVIDIA driver is
 there for the loader to find, and the variables that hide or pick devices.
 After the backend starts it is too late to change, and importing it just to
 find out costs seconds and, for TensorFlow and JAX, most of the GPU's
-memory.  This module reads those facts without importing anything:
+memory.  Those facts are read without importing anything:
 
-* the build: TensorFlow's ``python/platform/build_info.py``, torch's
-  ``version.py``, the local version tag (``+cpu``, ``+cu124``), jax's CUDA
-  or ROCm plugin distributions (or an old ``+cuda`` jaxlib), the Metal
-  plugins, and the ``nvidia-*`` wheels beside them;
-* the driver: ``libcuda.so.1`` as the loader finds it (``LD_LIBRARY_PATH``,
-  then ``/etc/ld.so.cache``, then the default folders), WSL's
-  ``/usr/lib/wsl/lib``, ``/proc/driver/nvidia/version``, ``/dev/nvidia*``;
-  on macOS the architecture and the OS version;
-* the variables, with who reads them.
+* the build (:mod:`kbackend.device_builds`): TensorFlow's
+  ``python/platform/build_info.py``, torch's ``version.py``, the local
+  version tag (``+cpu``, ``+cu124``), jax's CUDA or ROCm plugin
+  distributions (or an old ``+cuda`` jaxlib), the Metal plugins, and the
+  ``nvidia-*`` wheels beside them;
+* the driver (:mod:`kbackend.device_driver`): ``libcuda.so.1`` as the
+  loader finds it (``LD_LIBRARY_PATH``, then ``/etc/ld.so.cache``, then the
+  default folders), WSL's ``/usr/lib/wsl/lib``,
+  ``/proc/driver/nvidia/version``, ``/dev/nvidia*``; on macOS the
+  architecture and the OS version;
+* the variables, with who reads them (here).
 
-Every file read is small and is cached with :func:`discovery.memo`; the
-per-call work is a few dictionary look-ups.  ``root`` and ``system`` let the
-unit tests lay out a machine with a driver in a temporary folder.
+This module is the entry point: it forecasts from those facts, and checks
+the forecast against what ``--verify`` saw.  Every file read is small and
+is cached with :func:`cache.memo`; the per-call work is a few dictionary
+look-ups.  ``root`` and ``system`` let the unit tests lay out a machine with
+a driver in a temporary folder.
 """
 
 import os
 import re
-import sys
 
-from . import discovery
+from . import cache, device_builds, metadata
+
+# the driver's public names are kbackend.devices' too (the tests use them so)
+from .device_driver import current_system, driver_facts, parse_ld_cache, read_file  # noqa: F401
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
@@ -68,296 +74,10 @@ READERS = {
 #: The variables a forecast depends on (besides the one Keras reads for torch).
 _VARIABLES = ("LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES",
               "ROCR_VISIBLE_DEVICES", "JAX_PLATFORMS", "JAX_PLATFORM_NAME")
-#: Folders the loader searches after its cache (glibc's trusted folders).
-_DEFAULT_LIB_DIRS = ("/lib64", "/usr/lib64", "/lib", "/usr/lib")
-_WSL_LIB = "/usr/lib/wsl/lib"
-#: ld.so.cache entry flags for the architecture's own libraries.
-_ARCH_FLAGS = {"x86_64": 0x0303, "aarch64": 0x0a03, "ppc64le": 0x0503}
-_CACHE_MAGIC = b"glibc-ld.so.cache1.1"
-
-
-def _path(root: str, name: str) -> str:
-    return os.path.join(root, name.lstrip("/")) if root != "/" else name
-
-
-def _read(path: str, limit: int = 1 << 16) -> "Optional[bytes]":
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(limit)
-    except OSError:
-        return None
 
 
 def _version(text: "Optional[str]") -> "Tuple[int, ...]":
-    return discovery.version_tuple(text)
-
-
-# ---------------------------------------------------------------------------
-# the loader: which libcuda.so.1 would dlopen() find
-
-def parse_ld_cache(data: bytes, names: "Tuple[str, ...]", machine: str) -> "Dict[str, str]":
-    """``{soname: path}`` from the bytes of ``/etc/ld.so.cache`` (glibc's
-    new format, alone or after the old one), for the architecture's own
-    entries; the first entry of a name wins, as in the loader."""
-    found: "Dict[str, str]" = {}
-    start = data.find(_CACHE_MAGIC)
-    if start < 0 or not any(name.encode() + b"\0" in data for name in names):
-        return found
-    if len(data) < start + 48:
-        return found
-    count = int.from_bytes(data[start + 20:start + 24], "little")
-    want = _ARCH_FLAGS.get(machine)
-    wanted = {name.encode() for name in names}
-    for index in range(count):
-        at = start + 48 + index * 24
-        if at + 24 > len(data):
-            break
-        flags = int.from_bytes(data[at:at + 4], "little")
-        key = _cstring(data, start + int.from_bytes(data[at + 4:at + 8], "little"))
-        if key not in wanted or (want is not None and flags != want):
-            continue
-        name = key.decode("utf-8", "replace")
-        if name not in found:
-            found[name] = _cstring(data, start + int.from_bytes(data[at + 8:at + 12], "little")).decode("utf-8", "replace")
-    return found
-
-
-def _cstring(data: bytes, at: int) -> bytes:
-    end = data.find(b"\0", at)
-    return data[at:end] if 0 <= at < len(data) and end >= 0 else b""
-
-
-def _loader_finds(root: str, soname: str, ld_library_path: str, cache: "Dict[str, str]") -> "Tuple[Optional[str], Optional[str]]":
-    """(path, how) of a library as the dynamic loader would find it."""
-    for folder in ld_library_path.split(":"):
-        if folder and os.path.exists(_path(root, os.path.join(folder, soname))):
-            return os.path.join(folder, soname), "LD_LIBRARY_PATH"
-    if soname in cache and os.path.exists(_path(root, cache[soname])):
-        return cache[soname], "/etc/ld.so.cache"
-    for folder in _DEFAULT_LIB_DIRS:
-        if os.path.exists(_path(root, os.path.join(folder, soname))):
-            return os.path.join(folder, soname), "default folder"
-    return None, None
-
-
-def driver_facts(root: str = "/", ld_library_path: str = "", system: "Optional[Dict[str, str]]" = None
-                 ) -> "Dict[str, Any]":
-    """Whether there is an NVIDIA driver to use: its library as the loader
-    finds it, its version, the device nodes; on macOS the architecture and
-    OS version."""
-    system = system or current_system()
-    facts: "Dict[str, Any]" = {"platform": system["platform"], "machine": system["machine"], "nvidia": False,
-                               "library": None, "found_by": None, "version": None, "device_nodes": [],
-                               "wsl": False, "note": None}
-    if system["platform"] == "darwin":
-        facts["macos_version"] = system.get("mac_version") or None
-        return facts
-    if not system["platform"].startswith("linux"):
-        return facts
-    text = _read(_path(root, "/proc/driver/nvidia/version"), 4096)
-    if text is not None:
-        match = re.search(r"Kernel Module\s+(?:for\s+\S+\s+)?([0-9]+(?:\.[0-9]+)+)", text.decode("utf-8", "replace"))
-        facts["version"] = match.group(1) if match else None
-        facts["version_source"] = "/proc/driver/nvidia/version"
-    try:
-        facts["device_nodes"] = sorted("/dev/" + n for n in os.listdir(_path(root, "/dev"))
-                                       if n.startswith("nvidia") or n == "dxg")
-    except OSError:
-        pass
-    facts["wsl"] = "/dev/dxg" in facts["device_nodes"] or os.path.isdir(_path(root, _WSL_LIB))
-    data = _read(_path(root, "/etc/ld.so.cache"), 1 << 24) or b""
-    cache = parse_ld_cache(data, ("libcuda.so.1",), system["machine"])
-    facts["library"], facts["found_by"] = _loader_finds(root, "libcuda.so.1", ld_library_path, cache)
-    if facts["library"] is None and os.path.exists(_path(root, _WSL_LIB + "/libcuda.so.1")):
-        facts["note"] = ("{}/libcuda.so.1 exists but the loader does not search {} (not in /etc/ld.so.cache nor "
-                         "LD_LIBRARY_PATH)".format(_WSL_LIB, _WSL_LIB))
-    if facts["library"] is not None and facts["version"] is None:
-        real = os.path.realpath(_path(root, facts["library"]))
-        match = re.search(r"libcuda\.so\.([0-9]+(?:\.[0-9]+)+)$", real)
-        if match:
-            facts.update(version=match.group(1), version_source=os.path.basename(real))
-    facts["nvidia"] = facts["library"] is not None
-    return facts
-
-
-def current_system() -> "Dict[str, str]":
-    system = {"platform": sys.platform, "machine": _machine()}
-    if sys.platform == "darwin":
-        plist = _read("/System/Library/CoreServices/SystemVersion.plist", 8192) or b""
-        match = re.search(rb"<key>ProductVersion</key>\s*<string>([0-9.]+)</string>", plist)
-        system["mac_version"] = match.group(1).decode() if match else ""
-    return system
-
-
-def _machine() -> str:
-    try:
-        return os.uname().machine
-    except AttributeError:  # Windows
-        return os.environ.get("PROCESSOR_ARCHITECTURE", "").lower()
-
-
-# ---------------------------------------------------------------------------
-# the builds
-
-def _site(lib: "Dict[str, Any]") -> "Optional[str]":
-    """The folder a library's distribution metadata sits in (its site-packages)."""
-    dist = lib.get("dist")
-    return os.path.dirname(dist) if dist else None
-
-
-def _dists(folder: "Optional[str]") -> "Dict[str, str]":
-    """Distributions installed in one folder: normalised name -> version
-    (discovery's listing of the folder, made once per search path)."""
-    if not folder:
-        return {}
-    listing = discovery._listing(folder, discovery._CACHE["listings"])
-    return {name: entries[0][1] or "unknown" for name, entries in listing.items()}
-
-
-def _nvidia_wheels(dists: "Dict[str, str]", major: "Optional[int]") -> "Dict[str, str]":
-    """The nvidia-* wheels for one CUDA major release: ``-cuNN`` names, and
-    (CUDA 13 on, which dropped the suffix) the unsuffixed ones."""
-    chosen = {}
-    for name, version in dists.items():
-        if not name.startswith("nvidia_"):
-            continue
-        suffix = re.search(r"_cu([0-9]+)$", name)
-        if major is None or (suffix and int(suffix.group(1)) == major) or (not suffix and major >= 13):
-            chosen[name] = version
-    return dict(sorted(chosen.items()))
-
-
-def _local_tag(version: "Optional[str]") -> "Optional[str]":
-    return version.split("+", 1)[1] if version and "+" in version else None
-
-
-_MISSING = object()
-
-
-def _assigned(text: str, key: str) -> "Any":
-    """The literal given to ``key`` in TensorFlow's build_info.py: a
-    ``('key', value)`` pair (2.x), ``'key': value`` or ``key = value`` (1.x,
-    where the versions are ``cuda_version_number``).  No regular
-    expression: compiling one costs more than the whole read."""
-    for pattern in ("'{}', ", "'{}': ", '"{}", ', '"{}": ', "{} = ", "{}_number = "):
-        at = text.find(pattern.format(key))
-        if at < 0:
-            continue
-        rest = text[at + len(pattern.format(key)):].lstrip()
-        if rest.startswith(("True", "False")):
-            return rest.startswith("True")
-        if rest[:1] in ("'", '"'):
-            end = rest.find(rest[0], 1)
-            return rest[1:end] if end > 0 else _MISSING
-    return _MISSING
-
-
-def _tf_build(lib: "Dict[str, Any]", dists: "Dict[str, str]") -> "Dict[str, Any]":
-    package = os.path.dirname(lib["path"]) if lib["path"] and lib["path"].endswith(".py") else lib["path"]
-    source = os.path.join(package, "python", "platform", "build_info.py") if package else None
-    build: "Dict[str, Any]" = {"library": "tensorflow", "version": lib["version"],
-                               "distribution": os.path.basename(lib["dist"] or "").split("-")[0] or None,
-                               "source": source, "is_cuda_build": None, "is_rocm_build": None,
-                               "cuda_version": None, "cudnn_version": None}
-    text = (_read(source) or b"").decode("utf-8", "replace") if source else ""
-    if source and not text:  # TensorFlow 1.15: the code lives in tensorflow_core
-        source = os.path.join(os.path.dirname(package), "tensorflow_core", "python", "platform", "build_info.py")
-        build["source"] = source
-        text = (_read(source) or b"").decode("utf-8", "replace")
-    for key in ("is_cuda_build", "is_rocm_build", "cuda_version", "cudnn_version"):
-        value = _assigned(text, key)
-        if value is not _MISSING:
-            build[key] = value
-    if not text:
-        build["source"] = None
-    metal = dists.get("tensorflow_metal")
-    if metal:
-        build["tensorflow_metal"] = metal
-    if build["is_rocm_build"]:
-        build["kind"] = "rocm"
-    elif build["is_cuda_build"]:
-        build["kind"] = "cuda"
-    elif metal:
-        build["kind"] = "metal"
-    else:
-        build["kind"] = "cpu" if text else None
-    if build["kind"] == "cuda":
-        build["nvidia_wheels"] = _nvidia_wheels(dists, (_version(build["cuda_version"]) or (None,))[0])
-    return build
-
-
-def _torch_build(lib: "Dict[str, Any]", dists: "Dict[str, str]") -> "Dict[str, Any]":
-    package = os.path.dirname(lib["path"]) if lib["path"] and lib["path"].endswith(".py") else lib["path"]
-    source = os.path.join(package, "version.py") if package else None
-    text = (_read(source) or b"").decode("utf-8", "replace") if source else ""
-    build: "Dict[str, Any]" = {"library": "torch", "version": lib["version"], "local": _local_tag(lib["version"]),
-                               "source": source if text else None, "cuda": None, "hip": None, "xpu": None}
-    for line in text.splitlines():  # cuda: Optional[str] = '12.4'  (or cuda = '12.4')
-        key, equals, value = line.partition("=")
-        key = key.split(":", 1)[0].strip()
-        if equals and key in ("cuda", "hip", "xpu"):
-            value = value.strip()
-            build[key] = None if value == "None" else value.strip("'\"")
-    if build["hip"]:
-        build["kind"] = "rocm"
-    elif build["cuda"]:
-        build["kind"] = "cuda"
-    elif build["xpu"]:
-        build["kind"] = "xpu"
-    elif text or build["local"]:
-        build["kind"] = "cpu"
-    else:
-        build["kind"] = None
-    if build["kind"] == "cuda":
-        build["nvidia_wheels"] = _nvidia_wheels(dists, (_version(build["cuda"]) or (None,))[0])
-    return build
-
-
-def _jax_build(lib: "Dict[str, Any]", jaxlib: "Dict[str, Any]", dists: "Dict[str, str]") -> "Dict[str, Any]":
-    plugins = {name: version for name, version in sorted(dists.items()) if name.startswith("jax_") and (
-        name == "jax_metal" or (name.startswith(("jax_cuda", "jax_rocm")) and name.endswith(("_plugin", "_pjrt"))))}
-    build: "Dict[str, Any]" = {"library": "jax", "version": lib["version"], "jaxlib": jaxlib.get("version"),
-                               "plugins": plugins, "cuda_version": None}
-    cuda = sorted(int(n[8:-7]) for n in plugins if n.startswith("jax_cuda") and n.endswith("_plugin") and n[8:-7].isdigit())
-    tag = _local_tag(jaxlib.get("version")) or ""
-    if cuda:
-        build["kind"] = "cuda"
-        build["cuda_version"] = str(cuda[-1])
-    elif tag.startswith("cuda"):
-        build["kind"] = "cuda"
-        match = re.match(r"cuda([0-9]+)", tag)
-        build["cuda_version"] = match.group(1) if match else None
-    elif any(n.startswith("jax_rocm") for n in plugins) or tag.startswith("rocm"):
-        build["kind"] = "rocm"
-    elif "jax_metal" in plugins:
-        build["kind"] = "metal"
-    else:
-        build["kind"] = "cpu"
-    if build["kind"] == "cuda":
-        build["nvidia_wheels"] = _nvidia_wheels(dists, int(build["cuda_version"]) if build["cuda_version"] else None)
-    return build
-
-
-def _builds(libs: "Dict[str, Dict[str, Any]]") -> "Dict[str, Dict[str, Any]]":
-    listings: "Dict[Optional[str], Dict[str, str]]" = {}
-
-    def dists(lib: "Dict[str, Any]") -> "Dict[str, str]":
-        folder = _site(lib)
-        if folder not in listings:
-            listings[folder] = _dists(folder)
-        return listings[folder]
-
-    found: "Dict[str, Dict[str, Any]]" = {}
-    if libs["tensorflow"]["version"]:
-        found["tensorflow"] = _tf_build(libs["tensorflow"], dists(libs["tensorflow"]))
-    if libs["jax"]["version"]:
-        found["jax"] = _jax_build(libs["jax"], libs["jaxlib"], dists(libs["jax"]))
-    if libs["torch"]["version"]:
-        found["torch"] = _torch_build(libs["torch"], dists(libs["torch"]))
-    for name in ("numpy", "openvino"):
-        if libs[name]["version"]:
-            found[name] = {"library": name, "version": libs[name]["version"], "kind": "cpu"}
-    return found
+    return metadata.version_tuple(text)
 
 
 def keras_torch_variables(keras_path: "Optional[str]") -> "List[str]":
@@ -368,7 +88,7 @@ def keras_torch_variables(keras_path: "Optional[str]") -> "List[str]":
     package = os.path.dirname(keras_path) if keras_path.endswith(".py") else keras_path
     source = os.path.join(package, "src", "backend", "torch", "core.py")
 
-    text = (_read(source, 1 << 14) or b"").decode("utf-8", "replace")
+    text = (read_file(source, 1 << 14) or b"").decode("utf-8", "replace")
     head = text.split("DEFAULT_DEVICE = \"cpu\"", 1)[0] if "DEFAULT_DEVICE" in text else ""
     names: "Set[str]" = set()
     for line in head.splitlines():  # if "KERAS_TORCH_DEVICE" in os.environ: ...
@@ -533,11 +253,11 @@ def forecast(libs: "Dict[str, Dict[str, Any]]", environ: "Dict[str, str]", backe
     facts_key = (tuple((name, libs[name]["version"], libs[name]["path"], libs[name].get("dist"))
                        for name in ("tensorflow", "torch", "jax", "jaxlib", "numpy", "openvino")),
                  keras_path, root, ld_path, tuple(sorted((system or {}).items())))
-    # collect() has just refreshed discovery's cache: a warm hit skips the
+    # collect() has just refreshed the cache: a warm hit skips the
     # fingerprint (one stat per sys.path entry) that memo() would take again
-    cached = discovery._CACHE["memo"]
-    facts = cached.get(("devices", facts_key)) or discovery.memo("devices", facts_key, lambda: (
-        _builds(libs), driver_facts(root, ld_path, system),
+    cached = cache.STATE["memo"]
+    facts = cached.get(("devices", facts_key)) or cache.memo("devices", facts_key, lambda: (
+        device_builds.builds(libs), driver_facts(root, ld_path, system),
         keras_torch_variables(keras_path) if libs["torch"]["version"] else []))
     found, driver, torch_variables = facts
     key = ("device-forecast", (facts_key, tuple(environ.get(v) for v in _VARIABLES),

@@ -11,7 +11,22 @@ import os
 import re
 import sys
 
-from . import _stdlib, deps, devices, discovery, interfaces, keras_json, live, problems, rules, shadows, startup, tf_keras
+from . import (
+    _stdlib,
+    cache,
+    deps,
+    devices,
+    discovery,
+    interfaces,
+    keras_json,
+    live,
+    metadata,
+    problems,
+    rules,
+    shadows,
+    startup,
+    tf_keras,
+)
 from ._version import __version__
 
 MYPY = False
@@ -63,7 +78,7 @@ def _custom_origin(name: str) -> "Optional[str]":
 def predict(flavour: "Optional[str]", version: "Optional[str]", environ: "Dict[str, str]",
             config: "Dict[str, Any]", libs: "Dict[str, Dict[str, Optional[str]]]") -> "Dict[str, Any]":
     """Apply the rules of the installed Keras line to the collected facts."""
-    parsed = discovery.version_tuple(version)
+    parsed = metadata.version_tuple(version)
     has_module = discovery.module_finder(libs)
     if flavour == "keras2-multibackend":
         return rules.resolve_keras2_multi(parsed, environ, config, has_module, _custom_origin)
@@ -102,11 +117,11 @@ def _other_module(module: str, facts: "Dict[str, Any]") -> "Dict[str, Any]":
 
 def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None) -> "Dict[str, Any]":
     """Gather every fact and build the record.  See :func:`backend_info`."""
-    discovery.hold()  # one look at the search path for the whole record
+    cache.hold()  # one look at the search path for the whole record
     try:
         return _collect(environ, interface)
     finally:
-        discovery.release()
+        cache.release()
 
 
 def _collect(environ: "Optional[Dict[str, str]]", interface: "Any") -> "Dict[str, Any]":
@@ -136,11 +151,11 @@ def _collect(environ: "Optional[Dict[str, str]]", interface: "Any") -> "Dict[str
         target = "keras"
     if facts is not None and facts["name"] == "keras3":
         would_be = _credit_keras3(would_be, applied["steps"], facts)
-    shadowing = shadows.find(libs, flavour, discovery.version_tuple(keras_version), would_be["backend"]) \
+    shadowing = shadows.find(libs, flavour, metadata.version_tuple(keras_version), would_be["backend"]) \
         if target == "keras" else []
-    needed = list(shadows.needed_libraries(flavour, discovery.version_tuple(keras_version), would_be["backend"]))
-    installs = discovery.memo("installs", (flavour, tuple(needed), sys.executable),
-                              lambda: deps.check(libs, flavour, needed, sys.executable)) \
+    needed = list(shadows.needed_libraries(flavour, metadata.version_tuple(keras_version), would_be["backend"]))
+    installs = cache.memo("installs", (flavour, tuple(needed), sys.executable),
+                          lambda: deps.check(libs, flavour, needed, sys.executable)) \
         if target == "keras" and flavour else {"error": None, "problems": []}
     if installs["error"] and (would_be["status"] == "ok" or would_be["cause"] in ("backend-invalid",
                                                                                   "backend-not-installed")):

@@ -30,7 +30,7 @@ The interpreter steps (``KERAS_PYTHON`` over ``RETICULATE_PYTHON``, the
 """
 
 
-from . import discovery
+from . import metadata
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
@@ -82,7 +82,7 @@ def parse(facts: "Any") -> "Optional[Dict[str, Any]]":
 
 def _at_least(facts: "Dict[str, Any]", release: "Tuple[int, ...]") -> bool:
     """Whether the interface version has a step; an unknown version counts as newest."""
-    version = discovery.version_tuple(facts["version"])
+    version = metadata.version_tuple(facts["version"])
     return not version or version >= release
 
 
@@ -117,7 +117,7 @@ def module(facts: "Optional[Dict[str, Any]]") -> str:
     if implementation != "tensorflow":
         return implementation
     # 2.2.x imported tensorflow.python.keras; 2.3 on, tensorflow.keras.
-    legacy = discovery.version_tuple(facts["version"])
+    legacy = metadata.version_tuple(facts["version"])
     return "tensorflow.python.keras" if legacy and legacy < (2, 3) else "tensorflow.keras"
 
 

@@ -30,7 +30,7 @@ holds the imported modules); this module turns that into the record.
 import importlib.machinery
 import os
 
-from . import discovery, interface_problems, interfaces
+from . import cache, interface_problems, interfaces, metadata
 from .problems import problem
 
 MYPY = False
@@ -86,7 +86,7 @@ def missing_submodule(package: "Optional[str]") -> "Optional[Tuple[str, str]]":
     """
     if package is None:
         return None
-    return discovery.memo("kerasr-submodules", (package,), lambda: _first_missing(package))
+    return cache.memo("kerasr-submodules", (package,), lambda: _first_missing(package))
 
 
 def _first_missing(package: str) -> "Optional[Tuple[str, str]]":
@@ -118,8 +118,8 @@ def numpy_unavailable(record: "Dict[str, Any]", facts: "Dict[str, Any]") -> "Opt
     version = record["installed"].get("numpy")
     if version is None:
         return "numpy is not installed in this Python"
-    reticulate = discovery.version_tuple(facts["reticulate_version"])
-    if reticulate and reticulate < RETICULATE_NUMPY2 and discovery.version_tuple(version) >= (2,):
+    reticulate = metadata.version_tuple(facts["reticulate_version"])
+    if reticulate and reticulate < RETICULATE_NUMPY2 and metadata.version_tuple(version) >= (2,):
         return ("reticulate {} cannot use NumPy {} (NumPy 2 needs reticulate 1.38 or later), so "
                 "py_numpy_available() is FALSE".format(facts["reticulate_version"], version))
     return None

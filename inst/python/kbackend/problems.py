@@ -6,7 +6,7 @@ and the README list them).  Problems explain a prediction, they never change it.
 
 import os
 
-from . import discovery, rules
+from . import cache, metadata, rules
 from .tf_keras import LEGACY_TRUE
 
 MYPY = False
@@ -33,7 +33,7 @@ def valid_names(flavour: "Optional[str]", version: "Optional[str]") -> "List[str
         return sorted(rules.KERAS2_BUILTINS)
     if flavour == "keras2-tensorflow":
         return ["tensorflow"]
-    return rules.keras3_backend_names(discovery.version_tuple(version) or (3, 99))
+    return rules.keras3_backend_names(metadata.version_tuple(version) or (3, 99))
 
 
 def for_error(record: "Dict[str, Any]", cause: "Optional[str]") -> "List[Dict[str, str]]":
@@ -203,7 +203,7 @@ def _tf_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List[D
                               "Set TF_USE_LEGACY_KERAS=1."))
     route = record["tf_keras"]
     if legacy in LEGACY_TRUE and installed["tensorflow"] and route["routes_to"] != "tf_keras" and \
-            discovery.version_tuple(installed["tensorflow"]) >= (2, 16):
+            metadata.version_tuple(installed["tensorflow"]) >= (2, 16):
         found.append(problem("tf-keras-missing",
                               "TF_USE_LEGACY_KERAS={!r} asks for tf_keras, which is not installed.".format(legacy),
                               "pip install tf_keras=={}.*".format(".".join(installed["tensorflow"].split(".")[:2]))))
@@ -213,8 +213,8 @@ def _tf_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List[D
                               "with the {!r} backend.".format(record["keras"]["version"], record["backend"]),
                               "Import tf_keras (or use tf.keras) in code that needs Keras 2."))
     if installed["tf_keras"] and installed["tensorflow"]:
-        tf_minor = discovery.version_tuple(installed["tensorflow"])[:2]
-        tfk_minor = discovery.version_tuple(installed["tf_keras"])[:2]
+        tf_minor = metadata.version_tuple(installed["tensorflow"])[:2]
+        tfk_minor = metadata.version_tuple(installed["tf_keras"])[:2]
         if tf_minor and tfk_minor and tf_minor != tfk_minor:
             found.append(problem("tf-keras-mismatch",
                                   "tf_keras {} does not match TensorFlow {}.".format(installed["tf_keras"], installed["tensorflow"]),
@@ -232,7 +232,7 @@ def _home_problems(record: "Dict[str, Any]", environ: "Dict[str, str]") -> "List
     if home == "":
         found.append(problem("keras-home-empty",
                               "KERAS_HOME is set but empty: Keras reads keras.json from the current directory ({}).".format(
-                                  discovery.working_directory() or "which no longer exists"),
+                                  cache.working_directory() or "which no longer exists"),
                               "Unset KERAS_HOME or set it to an absolute path."))
     elif home and home.startswith("~"):
         found.append(problem("keras-home-tilde",

@@ -12,7 +12,7 @@ class Python raises in the usual case, and the problem names the file.
 import os
 import sys
 
-from . import _stdlib, discovery, importpath, rules
+from . import _stdlib, cache, importpath, rules
 from .problems import problem
 
 MYPY = False
@@ -71,7 +71,7 @@ def find(libs: "Dict[str, Dict[str, Any]]", flavour: "Optional[str]", version: "
     if libs["keras"].get("shadow"):
         found.append(dict(libs["keras"]["shadow"], name="keras", role="keras", fails="AttributeError"))
     loaded = frozenset(name for name in importpath.KERAS_STDLIB_IMPORTS if importpath.already_loaded(name))
-    for hit in discovery.memo("stdlib-shadows", (loaded,), importpath.shadowed_stdlib):
+    for hit in cache.memo("stdlib-shadows", (loaded,), importpath.shadowed_stdlib):
         found.append({"name": hit["name"], "path": hit["origin"], "entry": hit["entry"], "kind": hit["kind"],
                       "role": "stdlib", "fails": STDLIB_FAILURES.get(hit["name"])})
     for name, fails in needed_libraries(flavour, version, backend).items():
@@ -171,7 +171,7 @@ def unusual(libs: "Dict[str, Dict[str, Any]]", found: "List[Dict[str, Any]]") ->
         return True
     if any(lib.get("version") == "unknown" for lib in libs.values()):
         return True
-    return len(discovery.memo("sites", (), lambda: sites(libs))) > 1
+    return len(cache.memo("sites", (), lambda: sites(libs))) > 1
 
 
 def graph(libs: "Dict[str, Dict[str, Any]]", backend: "Any", environ: "Optional[Dict[str, str]]" = None
@@ -195,7 +195,7 @@ def graph(libs: "Dict[str, Dict[str, Any]]", backend: "Any", environ: "Optional[
         return modgraph.walk("keras", path, loaded, facts, ("backend",), environ)
 
     variables = tuple(sorted((environ or {}).items()))
-    return discovery.memo("module-graph", (backend if isinstance(backend, str) else None, loaded, variables), compute)
+    return cache.memo("module-graph", (backend if isinstance(backend, str) else None, loaded, variables), compute)
 
 
 def graph_failure(walked: "Dict[str, Any]", import_fails: bool) -> "Optional[str]":
@@ -212,7 +212,7 @@ def graph_failure(walked: "Dict[str, Any]", import_fails: bool) -> "Optional[str
 def graph_problems(walked: "Dict[str, Any]", libs: "Dict[str, Dict[str, Any]]") -> "List[Dict[str, str]]":
     """The failure the followed import meets, where it happens, and a mix of
     environments, as problems (cached with the walk)."""
-    return discovery.memo("module-graph-problems", (id(walked),), lambda: _graph_problems(walked, libs))
+    return cache.memo("module-graph-problems", (id(walked),), lambda: _graph_problems(walked, libs))
 
 
 def _graph_problems(walked: "Dict[str, Any]", libs: "Dict[str, Dict[str, Any]]") -> "List[Dict[str, str]]":

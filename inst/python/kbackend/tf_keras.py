@@ -12,7 +12,7 @@ front of its package ``__path__``, and can land elsewhere (see
 
 import os
 
-from . import discovery, interfaces, keras_json, rules
+from . import discovery, interfaces, keras_json, metadata, rules
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
@@ -57,7 +57,7 @@ def _attribute_route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optio
     if tf_version is None:
         route.update(error="ModuleNotFoundError: No module named 'tensorflow'", reason="TensorFlow is not installed")
         return route
-    parsed = discovery.version_tuple(tf_version) or (2, 99)
+    parsed = metadata.version_tuple(tf_version) or (2, 99)
     legacy_value = environ.get("TF_USE_LEGACY_KERAS")
     if parsed < (2, 6) or (parsed < (2, 15) and keras["version"] is None):
         # The bundled Keras's version depends on TF2 behaviour at run time
@@ -106,7 +106,7 @@ def _module_route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional
     Before 2.15 the module is taken to be the one the attribute gives.
     """
     tf_version = libs["tensorflow"]["version"]
-    parsed = discovery.version_tuple(tf_version) or (2, 99)
+    parsed = metadata.version_tuple(tf_version) or (2, 99)
     if tf_version is None or parsed < (2, 15):
         return dict(attribute)
     legacy_value = environ.get("TF_USE_LEGACY_KERAS")
@@ -120,7 +120,7 @@ def _module_route(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Optional
         front.append(("keras", os.path.join(keras_dir, "api", "_v2") if keras_dir else None))
     front.append(("keras", os.path.join(keras_dir, "_tf_keras") if keras_dir else None))
     found = next((owner for owner, folder in front
-                  if folder and discovery.location_exists(os.path.join(folder, "keras"))), None)
+                  if folder and metadata.location_exists(os.path.join(folder, "keras"))), None)
     result: "Dict[str, Any]" = {"routes_to": found, "version": libs[found]["version"] if found else None,
                                 "backend": None, "status": "error", "error": None, "reason": ""}
     if legacy and found != "tf_keras":
@@ -179,7 +179,7 @@ def _internal_keras(environ: "Dict[str, str]", libs: "Dict[str, Dict[str, Option
 
 def imports_keras(libs: "Dict[str, Dict[str, Optional[str]]]") -> bool:
     """``import tensorflow`` imports Keras (or tf_keras) itself from 2.15 on."""
-    version = discovery.version_tuple(libs["tensorflow"]["version"])
+    version = metadata.version_tuple(libs["tensorflow"]["version"])
     return bool(version) and version >= (2, 15)
 
 

@@ -19,137 +19,38 @@ children, process pools and Dask LocalClusters against a real
 
 Dask and :mod:`concurrent.futures` are never imported here: they are only
 used through the objects the caller passes in.  The worker-side functions
-are module-level so that they pickle by reference; ``kbackend`` must be
-importable in the workers (it has no dependencies).  Everything returned is
-plain JSON-compatible data.
+(:mod:`kbackend.worker_side`, re-exported here) are module-level so that
+they pickle by reference; ``kbackend`` must be importable in the workers (it
+has no dependencies).  The handshake that surveys each process of a pool
+once is :mod:`kbackend.pool_gate`.  Everything returned is plain
+JSON-compatible data.
 """
 
-import json
-import os
-import sys
-
 from . import errors
-from .info import backend_info
 from .keras_json import describe_exception
-from .setting import change_keras_backend, plan_keras_backend
+
+# the worker-side functions, under the names they are pickled by (see worker_side)
+from .worker_side import (  # noqa: F401
+    FIELDS,
+    ROW_FIELDS,
+    check_on_worker,
+    gated_row,
+    restore_on_worker,
+    set_on_worker,
+    survey_row,
+)
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, List, Optional, Tuple
 
-def _survey_fields() -> "Dict[str, Any]":
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "survey.json")) as handle:
-        return dict(json.load(handle))
-
-
-#: What a survey reports and compares, shared with the R package (survey.json).
-_FIELDS = _survey_fields()
-#: The fields of a survey row, in order.
-ROW_FIELDS = tuple(_FIELDS["row_fields"])
 #: Fields compared across workers for ``differences``, in the order reported.
-COMPARED_FIELDS = tuple(_FIELDS["compared"])
+COMPARED_FIELDS = tuple(FIELDS["compared"])
 #: Fields that must agree for a survey to be ``consistent``: the same backend
 #: on the same kind of device, working or failing alike, with the same Keras.
-CONSISTENCY_FIELDS = tuple(_FIELDS["consistency"])
+CONSISTENCY_FIELDS = tuple(FIELDS["consistency"])
 #: Seconds an executor survey waits for every worker process to report.
 DEFAULT_TIMEOUT = 60.0
-#: An arrival message from a worker larger than this is not one of ours.
-_MAX_MESSAGE = 1 << 16
-
-
-# ---------------------------------------------------------------------------
-# worker side: these run inside the workers (pickled by reference)
-
-def survey_row(worker: "Any" = None) -> "Dict[str, Any]":
-    """This process's backend, as one survey row; imports no Keras.
-
-    Runs :func:`kbackend.backend_info` and keeps the fields that identify the
-    process and its Keras backend.  Never raises: if kbackend itself fails,
-    the row says so in ``error`` (``status`` "error", ``backend`` None) so
-    that the survey still reports the worker, as inconsistent.
-    """
-    import socket
-
-    row = dict.fromkeys(ROW_FIELDS)  # type: Dict[str, Any]
-    row.update(worker=worker, host=socket.gethostname(), pid=os.getpid(), python=sys.executable, status="error")
-    try:
-        record = backend_info()
-    except Exception as exc:  # noqa: BLE001 - a kbackend bug must not hide the worker
-        row["error"] = "kbackend failed in this worker: {}".format(describe_exception(exc))
-        return row
-    row.update(backend=record["backend"], device=(record.get("device") or {}).get("device"), source=record["source"],
-               status=record["status"], keras_version=record["keras"]["version"], locked=record["locked"],
-               error=record["error"])
-    return row
-
-
-def _refusal(exc: "BaseException") -> "Dict[str, Any]":
-    code = getattr(exc, "code", None) if isinstance(exc, errors.KBackendError) else None
-    return {"ok": False, "code": code, "message": str(exc) if code else describe_exception(exc),
-            "previous": os.environ.get("KERAS_BACKEND")}
-
-
-def check_on_worker(name: "Any", device: "Optional[str]" = None) -> "Dict[str, Any]":
-    """Would :func:`kbackend.use_keras_backend` accept ``name`` (and
-    ``device``) here?  Changes nothing.
-
-    Returns ``{"ok", "code", "message", "previous"}`` instead of raising,
-    because Dask's ``client.run`` stops at the first worker that raises and
-    the caller needs every worker's answer.
-    """
-    try:
-        plan_keras_backend(name, device=device)
-    except Exception as exc:  # noqa: BLE001 - every worker must answer; see the docstring
-        return _refusal(exc)
-    return {"ok": True, "code": None, "message": None, "previous": os.environ.get("KERAS_BACKEND")}
-
-
-def set_on_worker(name: "Any", device: "Optional[str]" = None) -> "Dict[str, Any]":
-    """:func:`kbackend.use_keras_backend` here, answering like
-    :func:`check_on_worker`; ``saved`` holds every variable's old value."""
-    try:
-        change = change_keras_backend(name, device=device)
-    except Exception as exc:  # noqa: BLE001 - every worker must answer, as in check_on_worker
-        return _refusal(exc)
-    return {"ok": True, "code": None, "message": None, "previous": change["previous"]["KERAS_BACKEND"],
-            "saved": change["previous"]}
-
-
-def restore_on_worker(saved: "Dict[str, Optional[str]]") -> None:
-    """Put back each variable of ``saved`` (None: unset) after a partial change."""
-    for variable, value in saved.items():
-        if value is None:
-            os.environ.pop(variable, None)
-        else:
-            os.environ[variable] = value
-
-
-def gated_row(address: "Tuple[str, int]", token: str, timeout: float) -> bool:
-    """Report this process's row to the surveying parent, then hold the
-    worker until the parent has heard from every worker process.
-
-    Holding is what makes an executor survey deterministic: a process pool
-    worker runs one task at a time, so while it waits here no other survey
-    task can land on it, and the parent knows each live worker process
-    reported.  Returns whether the parent admitted this report; a task that
-    runs after the survey closed (a surplus task) finds nobody listening and
-    returns False at once.
-    """
-    import json
-    import socket
-
-    message = json.dumps({"token": token, "row": survey_row()}) + "\n"
-    try:
-        connection = socket.create_connection(address, timeout=timeout)
-    except OSError:
-        return False
-    try:
-        connection.sendall(message.encode("utf-8"))
-        return connection.recv(1) == b"1"
-    except OSError:
-        return False
-    finally:
-        connection.close()
 
 
 # ---------------------------------------------------------------------------
@@ -275,7 +176,9 @@ def backend_survey(executor_or_client: "Any", timeout: float = DEFAULT_TIMEOUT) 
         return _survey_dask(executor_or_client)
     kind = _executor_kind(executor_or_client)
     if kind == "processes":
-        return _survey_process_pool(executor_or_client, timeout)
+        from . import pool_gate  # only a survey of a process pool needs it
+
+        return summarize(pool_gate.collect_rows(executor_or_client, timeout))
     if kind == "threads":
         row = executor_or_client.submit(survey_row, 0).result(timeout)
         return summarize([row])
@@ -297,125 +200,6 @@ def _survey_dask(client: "Any") -> "Dict[str, Any]":
         row["worker"] = address
         rows.append(row)
     return summarize(rows)
-
-
-def _live_pids(executor: "Any") -> "Optional[set]":
-    """The pids of the pool's worker processes now; None if the pool hides them."""
-    processes = getattr(executor, "_processes", None)
-    if not isinstance(processes, dict):
-        return None
-    for _ in range(100):  # the pool's manager thread may be changing it
-        try:
-            return set(processes.keys())
-        except RuntimeError:
-            continue
-    return None
-
-
-def _survey_process_pool(executor: "Any", timeout: float) -> "Dict[str, Any]":
-    """Survey a process pool: one report from each live worker process, held
-    in its worker (see :func:`gated_row`) until all have reported."""
-    import selectors
-    import socket
-    import time
-
-    tasks = executor._max_workers
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    wake_read, wake_write = socket.socketpair()
-    wake_write.setblocking(False)
-    selector = selectors.DefaultSelector()
-    admitted: "Dict[Tuple[str, int], Tuple[Any, Dict[str, Any]]]" = {}
-    released: "List[bool]" = []
-    done = False
-
-    def poke(_future: "Any") -> None:
-        # A task that ends while the survey is still collecting has failed.
-        if not released:
-            try:
-                wake_write.send(b"x")
-            except OSError:
-                pass
-
-    try:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(tasks + 8)
-        address = listener.getsockname()[:2]
-        token = os.urandom(16).hex()
-        selector.register(listener, selectors.EVENT_READ)
-        selector.register(wake_read, selectors.EVENT_READ)
-        deadline = time.monotonic() + timeout
-        futures = [executor.submit(gated_row, address, token, timeout) for _ in range(tasks)]
-        for future in futures:
-            future.add_done_callback(poke)
-        while True:
-            live = _live_pids(executor)
-            pids = {pid for (_host, pid) in admitted}
-            if admitted and (live <= pids if live is not None else len(pids) >= tasks):
-                break
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(
-                    "backend_survey: {} of {} worker processes reported within {} s; is the pool busy with "
-                    "other work?".format(len(pids), len(live) if live is not None else tasks, timeout))
-            for key, _events in selector.select(remaining):
-                if key.fileobj is listener:
-                    _admit(listener, token, deadline, admitted)
-                else:
-                    wake_read.recv(64)
-                    _raise_early_end(futures)
-        done = True
-    finally:
-        released.append(True)
-        listener.close()  # first, so that a late task finds nobody listening
-        for connection, _row in admitted.values():
-            try:
-                if done:
-                    connection.sendall(b"1")
-            except OSError:
-                pass
-            connection.close()
-        selector.close()
-        wake_read.close()
-        wake_write.close()
-    rows = [admitted[key][1] for key in sorted(admitted, key=lambda k: (str(k[0]), k[1]))]
-    for index, row in enumerate(rows):
-        row["worker"] = index
-    return summarize(rows)
-
-
-def _admit(listener: "Any", token: str, deadline: float,
-           admitted: "Dict[Tuple[str, int], Tuple[Any, Dict[str, Any]]]") -> None:
-    """Accept one worker's report; anything not carrying the token is dropped."""
-    import json
-    import time
-
-    connection, _peer = listener.accept()
-    data = b""
-    try:
-        connection.settimeout(max(deadline - time.monotonic(), 0.001))
-        while not data.endswith(b"\n") and len(data) < _MAX_MESSAGE:
-            chunk = connection.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        message = json.loads(data.decode("utf-8"))
-        if not isinstance(message, dict) or message.get("token") != token:
-            raise ValueError("not a survey report")
-        row = message["row"]
-        admitted[(row["host"], row["pid"])] = (connection, row)
-    except (OSError, ValueError, KeyError, TypeError):
-        connection.close()
-
-
-def _raise_early_end(futures: "List[Any]") -> None:
-    """A survey task finished before the survey released it: say why."""
-    for future in futures:
-        if future.done():
-            exc = None if future.cancelled() else future.exception()
-            if exc is not None:
-                raise exc
-            raise RuntimeError("backend_survey: a worker process could not report to this process "
-                               "over 127.0.0.1 (a firewall?)")
 
 
 # ---------------------------------------------------------------------------
