@@ -305,9 +305,9 @@ def record_complaints(record, baseline):
 def warm_up():
     """Modules imported lazily on paths kbackend takes, none named by input:
     the standard library's own (``os.path.expanduser("~user")`` imports
-    ``pwd``), and kbackend's, which loads these standard modules only on the
-    paths that need them (zips, RECORD hashes, the module walk, a backend
-    library's start-up checks)."""
+    ``pwd``), those kbackend loads only on the paths that need them (zips,
+    RECORD hashes, the module walk, a backend library's start-up checks),
+    and kbackend's own modules."""
     import ast  # noqa: F401
     import base64  # noqa: F401
     import bisect  # noqa: F401
@@ -319,6 +319,17 @@ def warm_up():
     import shlex  # noqa: F401
     import tokenize  # noqa: F401
     import zipfile  # noqa: F401
+
+    # and kbackend's own modules, some of which load on first use too (the
+    # custom backend judge, the per-library start-up checks)
+    import importlib
+    import pkgutil
+
+    import kbackend
+
+    for module in pkgutil.iter_modules(kbackend.__path__):
+        if module.name != "__main__":  # (that one runs the command line)
+            importlib.import_module("kbackend." + module.name)
 
 
 def exercise(kbackend, baseline, seconds=20):

@@ -9,7 +9,6 @@ expression is evaluated here on the same builtin values, so messages such as
 ``'list' object has no attribute 'get'`` match to the letter.
 """
 
-from . import custom
 from .keras_json import DEFAULTS, describe_exception
 
 MYPY = False
@@ -213,6 +212,8 @@ def _resolve_custom_backend(
     # backend"), checks its required entries, then keras.backend imports the
     # rest of the backend API by name: all judged from the source, never run.
     origin = find_origin(backend)
+    from . import custom  # a dozen modules: loaded only for a backend Keras would import as a module
+
     try:
         judged = custom.judged(backend, origin, find_origin)
     except Exception as exc:  # noqa: BLE001 - a reading kbackend cannot finish must not break the report
