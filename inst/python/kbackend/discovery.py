@@ -194,7 +194,7 @@ def _loaded(module: str) -> "Optional[Dict[str, Any]]":
     if spec is None:
         return None
     origin = module_location(spec) if spec.origin in (None, "namespace") else spec.origin
-    return {"name": module, "kind": "loaded", "origin": origin, "entry": importpath._entry_of(spec, module),
+    return {"name": module, "kind": "loaded", "origin": origin, "entry": importpath.entry_of(spec, module),
             "index": None}
 
 

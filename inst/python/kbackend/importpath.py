@@ -103,7 +103,7 @@ def search_path(environ: "Optional[Mapping[str, str]]" = None) -> "List[str]":
             if not (_same(entry, _OWN_DIR) and not any(_same(_OWN_DIR, p) for p in pythonpath))]
 
 
-def _entry_of(spec: "Any", name: str) -> "Optional[str]":
+def entry_of(spec: "Any", name: str) -> "Optional[str]":
     """The search-path entry a spec was found in (a folder or a zip file)."""
     archive = getattr(spec.loader, "archive", None)
     if archive:  # a zip (or a folder inside one: ``bundle.zip/lib``), an egg
@@ -146,7 +146,7 @@ def resolve(name: str, path: "Optional[List[str]]" = None) -> "Optional[Dict[str
                 portion = {"name": name, "kind": "namespace", "origin": entry, "entry": entry, "index": index}
             continue
         kind = "package" if spec.submodule_search_locations is not None else "module"
-        return {"name": name, "kind": kind, "origin": spec.origin, "entry": _entry_of(spec, name) or entry,
+        return {"name": name, "kind": kind, "origin": spec.origin, "entry": entry_of(spec, name) or entry,
                 "index": index}
     return portion
 

@@ -5,8 +5,6 @@ JSON-compatible data (dicts, lists, strings, numbers, None) so that it
 crosses to R through reticulate or ``--json`` unchanged.
 """
 
-import json
-import math
 import os
 import re
 import sys
@@ -28,10 +26,11 @@ from . import (
     tf_keras,
 )
 from ._version import __version__
+from .strict_json import record_json
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Optional
+    from typing import Any, Dict, List, Optional, Tuple
 
 FLAVOURS = {
     "keras3": "Keras 3 (multi-backend)",
@@ -105,14 +104,14 @@ def _variables(environ: "Dict[str, str]") -> "Dict[str, str]":
 
 def _other_module(module: str, facts: "Dict[str, Any]") -> "Dict[str, Any]":
     """KERAS_IMPLEMENTATION names some other module; never run it, only find it."""
-    outcome = rules._outcome(None, "interface", "{} imports the module {!r} named by KERAS_IMPLEMENTATION".format(
+    outcome = rules.outcome(None, "interface", "{} imports the module {!r} named by KERAS_IMPLEMENTATION".format(
         interfaces.label(facts), module))
     top = module.split(".")[0]
     missing = top if discovery.find_spec_without_import(top) is None else (
         module if discovery.find_spec_without_import(module) is None else None)
     if missing is not None:
-        return rules._fail(outcome, "ModuleNotFoundError: No module named {!r}".format(missing), "keras-implementation-missing")
-    return rules._fail(outcome, None, "keras-implementation-unknown")
+        return rules.fail(outcome, "ModuleNotFoundError: No module named {!r}".format(missing), "keras-implementation-missing")
+    return rules.fail(outcome, None, "keras-implementation-unknown")
 
 
 def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None) -> "Dict[str, Any]":
@@ -125,20 +124,48 @@ def collect(environ: "Optional[Dict[str, str]]" = None, interface: "Any" = None)
 
 
 def _collect(environ: "Optional[Dict[str, str]]", interface: "Any") -> "Dict[str, Any]":
+    """The record, step by step: the facts, the import the interface makes,
+    what makes it fail, this process's live state, the record and its
+    problems."""
     facts = interfaces.parse(interface)
     libs = discovery.installed_libraries()
     applied = interfaces.apply(facts, dict(os.environ if environ is None else environ), tf_keras.imports_keras(libs))
     environ = applied["environ"]
-    module = applied["module"]
-    keras_version = libs["keras"]["version"]
-    flavour = keras_flavour(keras_version, libs["keras"]["path"])
-    keras = {"installed": flavour is not None, "version": keras_version, "flavour": flavour,
-             "description": FLAVOURS.get(flavour or "", "not installed"), "path": libs["keras"]["path"]}
+    keras = _keras(libs)
+    flavour, keras_version = keras["flavour"], keras["version"]
     home = keras_json.keras_dir(environ, tmp_fallback=flavour != "keras2-tensorflow")
     path = keras_json.config_path(home["dir"])
     config = keras_json.read_config(path)
     would_be = predict(flavour, keras_version, environ, config, libs)
     route = tf_keras.route(environ, libs, keras, would_be, config)
+    would_be, target = _through_interface(would_be, route, facts, applied)
+    would_be, found = _import_failures(would_be, target, libs, keras, environ)
+    state = live.live_keras(target=target)
+    outcome = _live_outcome(would_be, state, keras, environ, config, libs)
+    record = _record(outcome, state, keras, libs, environ, home, path, config, interfaces.describe(facts, applied))
+    record["tf_keras"] = tf_keras.route(environ, libs, keras, outcome, config) if state["locked"] else route
+    record.update(devices.forecast(libs, environ, record["backend"], libs["keras"]["path"]))
+    _add_problems(record, would_be, outcome, state, found, libs, environ)
+    startup.apply(record, environ, libs)  # the backend library's own checks, after Keras's
+    if facts is not None:
+        _interface_checks(record, facts, applied, environ, state)
+    return record
+
+
+def _keras(libs: "Dict[str, Dict[str, Any]]") -> "Dict[str, Any]":
+    """The installed Keras: its version, its line (flavour) and where it is."""
+    keras_version = libs["keras"]["version"]
+    flavour = keras_flavour(keras_version, libs["keras"]["path"])
+    return {"installed": flavour is not None, "version": keras_version, "flavour": flavour,
+            "description": FLAVOURS.get(flavour or "", "not installed"), "path": libs["keras"]["path"]}
+
+
+def _through_interface(would_be: "Dict[str, Any]", route: "Dict[str, Any]", facts: "Optional[Dict[str, Any]]",
+                       applied: "Dict[str, Any]") -> "Tuple[Dict[str, Any], str]":
+    """The outcome of the import an R interface makes (tf.keras routed by
+    ``route``, or another module named by KERAS_IMPLEMENTATION), and the
+    module whose live state decides: ``(outcome, target)``."""
+    module = applied["module"]
     if module == "keras" or facts is None:  # only an interface imports another module
         target = "keras"
     elif module in interfaces.TF_KERAS_MODULES:
@@ -151,15 +178,24 @@ def _collect(environ: "Optional[Dict[str, str]]", interface: "Any") -> "Dict[str
         target = "keras"
     if facts is not None and facts["name"] == "keras3":
         would_be = _credit_keras3(would_be, applied["steps"], facts)
-    shadowing = shadows.find(libs, flavour, metadata.version_tuple(keras_version), would_be["backend"]) \
-        if target == "keras" else []
-    needed = list(shadows.needed_libraries(flavour, metadata.version_tuple(keras_version), would_be["backend"]))
+    return would_be, target
+
+
+def _import_failures(would_be: "Dict[str, Any]", target: str, libs: "Dict[str, Dict[str, Any]]",
+                     keras: "Dict[str, Any]", environ: "Dict[str, str]") -> "Tuple[Dict[str, Any], Dict[str, Any]]":
+    """What else makes ``import keras`` fail before the backend is used:
+    broken installs, shadowing files, the module graph followed.  Returns
+    the outcome and what was found (``shadowing``, ``installs``,
+    ``walked``) for the problems."""
+    flavour, version = keras["flavour"], metadata.version_tuple(keras["version"])
+    shadowing = shadows.find(libs, flavour, version, would_be["backend"]) if target == "keras" else []
+    needed = list(shadows.needed_libraries(flavour, version, would_be["backend"]))
     installs = cache.memo("installs", (flavour, tuple(needed), sys.executable),
                           lambda: deps.check(libs, flavour, needed, sys.executable)) \
         if target == "keras" and flavour else {"error": None, "problems": []}
     if installs["error"] and (would_be["status"] == "ok" or would_be["cause"] in ("backend-invalid",
                                                                                   "backend-not-installed")):
-        would_be = rules._fail(dict(would_be), installs["error"], "install-broken")
+        would_be = rules.fail(dict(would_be), installs["error"], "install-broken")
     import_fails = would_be["status"] == "error"
     shadow_error = shadows.first_failure(shadowing, import_fails=import_fails)
     walked = shadows.graph(libs, would_be["backend"], environ) if target == "keras" and flavour \
@@ -168,18 +204,34 @@ def _collect(environ: "Optional[Dict[str, str]]", interface: "Any") -> "Dict[str
     if walked and graph_error is not None and would_be["cause"] in _CONFIG_STAGE and _config_ran_first(walked):
         graph_error = None  # Keras read its config before the walk's failure: that failure comes first
     if graph_error is not None:
-        would_be = rules._fail(dict(would_be), graph_error, "module-shadowed" if shadowing else "install-broken")
+        would_be = rules.fail(dict(would_be), graph_error, "module-shadowed" if shadowing else "install-broken")
     elif shadow_error is not None:
-        would_be = rules._fail(dict(would_be), shadow_error, "module-shadowed")
-    state = live.live_keras(target=target)
+        would_be = rules.fail(dict(would_be), shadow_error, "module-shadowed")
+    return would_be, {"shadowing": shadowing, "installs": installs, "walked": walked}
+
+
+def _live_outcome(would_be: "Dict[str, Any]", state: "Dict[str, Any]", keras: "Dict[str, Any]",
+                  environ: "Dict[str, str]", config: "Dict[str, Any]", libs: "Dict[str, Dict[str, Any]]"
+                  ) -> "Dict[str, Any]":
+    """The outcome in this process: the predicted one, unless Keras is
+    already imported here (its backend is fixed) or its import failed (a
+    retry keeps the backend it chose)."""
     outcome = dict(would_be)
     if state["failed_import"]:
-        outcome = _retry(state, flavour, keras_version, environ, config, libs)
+        outcome = _retry(state, keras["flavour"], keras["version"], environ, config, libs)
     elif state["locked"]:
         outcome.update(backend=state["backend"], source="imported", status="ok", error=None,
                        reason="Keras is already imported in this process ({} holds {!r})".format(
                            state["module"], state["backend"]))
-    record = {
+    return outcome
+
+
+def _record(outcome: "Dict[str, Any]", state: "Dict[str, Any]", keras: "Dict[str, Any]",
+            libs: "Dict[str, Dict[str, Any]]", environ: "Dict[str, str]", home: "Dict[str, Any]", path: str,
+            config: "Dict[str, Any]", interface: "Any") -> "Dict[str, Any]":
+    """The record's fields, in the order they are reported; ``tf_keras``,
+    the devices and ``problems`` are filled in afterwards."""
+    return {
         "kbackend_version": __version__,
         "backend": outcome["backend"],
         "status": outcome["status"],
@@ -208,12 +260,18 @@ def _collect(environ: "Optional[Dict[str, str]]", interface: "Any") -> "Dict[str
             "version": "{}.{}.{}".format(*sys.version_info[:3]),
             "implementation": sys.implementation.name,
         },
-        "interface": interfaces.describe(facts, applied),
+        "interface": interface,
         "problems": [],
         "verify": None,
-    }  # type: Dict[str, Any]
-    record["tf_keras"] = tf_keras.route(environ, libs, keras, outcome, config) if state["locked"] else route
-    record.update(devices.forecast(libs, environ, record["backend"], libs["keras"]["path"]))
+    }
+
+
+def _add_problems(record: "Dict[str, Any]", would_be: "Dict[str, Any]", outcome: "Dict[str, Any]",
+                  state: "Dict[str, Any]", found: "Dict[str, Any]", libs: "Dict[str, Dict[str, Any]]",
+                  environ: "Dict[str, str]") -> None:
+    """Fill ``problems``: the catalogue's for the record, then those of a
+    failed import kept in this process, the shadows, the installs and the
+    module graph (the last three only while Keras is not imported)."""
     record["problems"] = problems.collect(record, environ, would_be)
     if state["failed_import"]:
         record["problems"][:0] = [problems.problem(
@@ -223,25 +281,28 @@ def _collect(environ: "Optional[Dict[str, str]]", interface: "Any") -> "Dict[str
                 state["backend"], state["module"], " and fails again" if outcome["status"] == "error" else ""),
             "Restart Python to choose the backend again (fix what failed first).")] + (
             problems.for_error(record, outcome["cause"]) if outcome["status"] == "error" else [])
-    if shadowing and not state["locked"]:
-        record["problems"][:0] = shadows.problems(shadowing)
+    if found["shadowing"] and not state["locked"]:
+        record["problems"][:0] = shadows.problems(found["shadowing"])
     if not state["locked"]:
-        record["problems"].extend(installs["problems"])
-        if walked:
-            record["problems"].extend(shadows.graph_problems(walked, libs))
-            record["problems"].extend(deps.loaded_requirements(walked["tops"], sys.executable))
-    startup.apply(record, environ, libs)  # the backend library's own checks, after Keras's
-    if facts is not None:
-        with _stdlib.first():  # only R asks about interfaces
-            from . import interface_problems
+        record["problems"].extend(found["installs"]["problems"])
+        if found["walked"]:
+            record["problems"].extend(shadows.graph_problems(found["walked"], libs))
+            record["problems"].extend(deps.loaded_requirements(found["walked"]["tops"], sys.executable))
 
-        record["problems"].extend(interface_problems.problems(record, facts, applied, environ))
-        compile_failure = None if state["locked"] else interface_problems.theano_compile_failure(record, environ)
-        if compile_failure is not None and record["status"] == "ok":
-            record.update(status="error", error=compile_failure["error"])
-            record["problems"].insert(0, compile_failure["problem"])
-        interface_problems.settle(record, facts, environ, state)
-    return record
+
+def _interface_checks(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[str, Any]",
+                      environ: "Dict[str, str]", state: "Dict[str, Any]") -> None:
+    """What the R interface's own load adds: its problems, a theano compile
+    failure, and its say on the final answer."""
+    with _stdlib.first():  # only R asks about interfaces
+        from . import interface_problems
+
+    record["problems"].extend(interface_problems.problems(record, facts, applied, environ))
+    compile_failure = None if state["locked"] else interface_problems.theano_compile_failure(record, environ)
+    if compile_failure is not None and record["status"] == "ok":
+        record.update(status="error", error=compile_failure["error"])
+        record["problems"].insert(0, compile_failure["problem"])
+    interface_problems.settle(record, facts, environ, state)
 
 
 def _retry(state: "Dict[str, Any]", flavour: "Optional[str]", version: "Optional[str]",
@@ -311,39 +372,6 @@ def backend_info(verify: bool = False, timeout: "Optional[float]" = None,
         if record["verify"]["agrees"] is False:
             record["problems"].insert(0, verifying.mismatch_problem(record, record["verify"]))
     return record
-
-
-def _finite(value: "Any") -> "Any":
-    """A copy of ``value`` with non-finite floats as the strings ``"NaN"``,
-    ``"Infinity"``, ``"-Infinity"``.
-
-    Python's JSON reads those bare literals from keras.json (Keras accepts
-    ``"epsilon": NaN``) and writes them back, but they are not JSON: strict
-    parsers such as R's jsonlite reject the whole record.  Iterative, because
-    a keras.json value can nest nearly as deep as the recursion limit.
-    """
-    holder = [value]
-    stack: "List[Any]" = [(holder, 0)]
-    while stack:
-        container, key = stack.pop()
-        item = container[key]
-        if isinstance(item, float) and not math.isfinite(item):
-            container[key] = "NaN" if item != item else ("Infinity" if item > 0 else "-Infinity")
-        elif isinstance(item, dict):
-            container[key] = dict(item)
-            stack.extend((container[key], k) for k in item)
-        elif isinstance(item, (list, tuple)):
-            container[key] = list(item)
-            stack.extend((container[key], i) for i in range(len(item)))
-    return holder[0]
-
-
-def record_json(record: "Dict[str, Any]", indent: "Optional[int]" = None) -> str:
-    """The record as strict JSON (no NaN/Infinity literals), for R and ``--json``."""
-    try:
-        return json.dumps(record, indent=indent, allow_nan=False)
-    except ValueError:  # a non-finite float, copied from keras.json
-        return json.dumps(_finite(record), indent=indent, allow_nan=False)
 
 
 def backend_info_json(verify: bool = False, timeout: "Optional[float]" = None,

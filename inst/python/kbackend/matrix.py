@@ -76,7 +76,7 @@ def _judge(name: "Any", interface: "Optional[Dict[str, Any]]", record: "Dict[str
         facts = interfaces.parse(interface)
         value = interfaces.environment_value(facts, name)
         trial = info.collect(environ=dict(os.environ, KERAS_BACKEND=value),
-                             interface=setting._with_backend(interface, value))
+                             interface=setting.with_backend(interface, value))
         if trial["backend"] != interfaces.backend_name(facts, name):
             return _no(name, "With KERAS_BACKEND={!r}, import keras would use {!r}: {}.".format(
                 name, trial["backend"], trial["reason"]), InvalidBackendError)

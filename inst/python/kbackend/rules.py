@@ -52,11 +52,13 @@ def keras3_libraries(version: "Version", backend: str) -> "List[str]":
     return [KERAS3_BACKENDS[backend]]
 
 
-def _outcome(backend: "Any", source: str, reason: str) -> "Dict[str, Any]":
+def outcome(backend: "Any", source: str, reason: str) -> "Dict[str, Any]":
+    """Keras choosing ``backend`` without error: ``source`` says where the
+    choice came from, ``reason`` why (see :func:`fail` for a failing one)."""
     return {"backend": backend, "source": source, "reason": reason, "status": "ok", "error": None, "cause": None}
 
 
-def _fail(outcome: "Dict[str, Any]", error: "Optional[str]", cause: str) -> "Dict[str, Any]":
+def fail(outcome: "Dict[str, Any]", error: "Optional[str]", cause: str) -> "Dict[str, Any]":
     """Mark ``outcome`` as failing with Keras's ``error``; ``cause`` is kbackend's code for why."""
     outcome["status"] = "error"
     outcome["error"] = error
@@ -98,13 +100,13 @@ def _choose(environ: "Dict[str, str]", document: "Any", default: str,
     """Environment over keras.json over the default, as Keras applies them."""
     if "KERAS_BACKEND" in environ and (environ["KERAS_BACKEND"] or not ignore_empty_env):
         value = environ["KERAS_BACKEND"]
-        return _outcome(value, "environment", "KERAS_BACKEND={!r} is set in the environment".format(value))
+        return outcome(value, "environment", "KERAS_BACKEND={!r} is set in the environment".format(value))
     if isinstance(document, dict) and "backend" in document:
-        return _outcome(document["backend"], "config", "keras.json sets backend {!r}".format(document["backend"]))
+        return outcome(document["backend"], "config", "keras.json sets backend {!r}".format(document["backend"]))
     reason = "no KERAS_BACKEND and no backend in keras.json: Keras's default"
     if environ.get("KERAS_BACKEND") == "":
         reason = "KERAS_BACKEND is set but empty, which Keras ignores; no backend in keras.json: Keras's default"
-    return _outcome(default, "default", reason)
+    return outcome(default, "default", reason)
 
 
 def _int_env(environ: "Dict[str, str]", name: str) -> "Optional[str]":
@@ -124,17 +126,17 @@ def resolve_keras3(
     document = config["value"] if config["exists"] else {}
     if config["raises"]:
         outcome = _choose(environ, {}, "tensorflow")
-        return _fail(outcome, config["raises"], "config-unreadable")
+        return fail(outcome, config["raises"], "config-unreadable")
     outcome = _choose(environ, document, "tensorflow")
     if config["exists"]:
         error = check_config_fields(document, keras3_valueerror=version >= (3, 14))
         if error:
-            return _fail(outcome, error, "config-invalid-field")
+            return fail(outcome, error, "config-invalid-field")
     if version >= (3, 10):
         for name in ("KERAS_MAX_EPOCHS", "KERAS_MAX_STEPS_PER_EPOCH"):
             error = _int_env(environ, name)
             if error:
-                return _fail(outcome, error, "env-not-integer")
+                return fail(outcome, error, "env-not-integer")
     backend = outcome["backend"]
     # 3.11+ ends config.py with set_nnx_enabled(), whose imports reach
     # keras.src.tree: TensorFlow (3.11+) or torch (3.12+) load there, before
@@ -142,17 +144,17 @@ def resolve_keras3(
     if version >= (3, 11):
         early = {"tensorflow": (3, 11), "torch": (3, 12)}
         if isinstance(backend, str) and backend in early and version >= early[backend] and not has_module(backend):
-            return _fail(outcome, "ModuleNotFoundError: No module named '{}'".format(backend), "backend-not-installed")
+            return fail(outcome, "ModuleNotFoundError: No module named '{}'".format(backend), "backend-not-installed")
         if _nnx_enabled(environ, document) and not has_module("flax"):
-            return _fail(outcome, "ImportError: To use NNX with the JAX backend, you must install `flax`.",
+            return fail(outcome, "ImportError: To use NNX with the JAX backend, you must install `flax`.",
                          "nnx-without-flax")
     if backend == "torch" and not has_module("torch"):
-        return _fail(outcome, "ModuleNotFoundError: No module named 'torch'", "backend-not-installed")
+        return fail(outcome, "ModuleNotFoundError: No module named 'torch'", "backend-not-installed")
     if not isinstance(backend, str) or backend not in keras3_backend_names(version):
-        return _fail(outcome, "ValueError: Unable to import backend : {}".format(backend), "backend-invalid")
+        return fail(outcome, "ValueError: Unable to import backend : {}".format(backend), "backend-invalid")
     for library in keras3_libraries(version, backend):
         if not has_module(library):
-            return _fail(outcome, "ModuleNotFoundError: No module named '{}'".format(library), "backend-not-installed")
+            return fail(outcome, "ModuleNotFoundError: No module named '{}'".format(library), "backend-not-installed")
     return outcome
 
 
@@ -176,18 +178,18 @@ def resolve_keras2_multi(
     default = "tensorflow"
     document = config["value"] if config["exists"] else {}
     if config["raises"]:
-        return _fail(_choose(environ, {}, default), config["raises"], "config-unreadable")
+        return fail(_choose(environ, {}, default), config["raises"], "config-unreadable")
     # 2.2.0 took an empty KERAS_BACKEND literally; 2.2.1 started ignoring it.
     outcome = _choose(environ, document, default, ignore_empty_env=version >= (2, 2, 1))
     if config["exists"]:
         error = check_config_fields(document, keras3_valueerror=False)
         if error:
-            return _fail(outcome, error, "config-invalid-field")
+            return fail(outcome, error, "config-invalid-field")
     backend = outcome["backend"]
     if isinstance(backend, str) and backend in KERAS2_BUILTINS:
         library = KERAS2_BUILTINS[backend]
         if not has_module(library):
-            return _fail(outcome, "ModuleNotFoundError: No module named '{}'".format(library), "backend-not-installed")
+            return fail(outcome, "ModuleNotFoundError: No module named '{}'".format(library), "backend-not-installed")
         return outcome
     return _resolve_custom_backend(outcome, backend, find_origin)
 
@@ -198,15 +200,15 @@ def _resolve_custom_backend(
     """Keras 2.2+ imports any other name as a module; predict, never import."""
     if not isinstance(backend, str):
         # importlib.import_module calls name.startswith('.') first.
-        return _fail(
+        return fail(
             outcome,
             "AttributeError: '{}' object has no attribute 'startswith'".format(type(backend).__name__),
             "backend-invalid",
         )
     if not backend:
-        return _fail(outcome, "ValueError: Empty module name", "backend-invalid")
+        return fail(outcome, "ValueError: Empty module name", "backend-invalid")
     if backend.startswith("."):
-        return _fail(outcome, "TypeError: the 'package' argument is required to perform a relative import "
+        return fail(outcome, "TypeError: the 'package' argument is required to perform a relative import "
                               "for {!r}".format(backend), "backend-invalid")
     # Keras imports the module (a failing import becomes "Unable to import
     # backend"), checks its required entries, then keras.backend imports the
@@ -229,7 +231,7 @@ def _resolve_custom_backend(
             "fix": "Check with verify = TRUE (backend_info(verify=True)), which imports Keras in a separate process.",
         }]
     if judged["error"]:
-        return _fail(outcome, judged["error"], "backend-invalid")
+        return fail(outcome, judged["error"], "backend-invalid")
     return outcome
 
 
@@ -241,13 +243,13 @@ def resolve_keras2_tensorflow(
         reason = "this Keras is TensorFlow-only and ignores KERAS_BACKEND={!r}".format(environ["KERAS_BACKEND"])
     else:
         reason = "this Keras is TensorFlow-only"
-    outcome = _outcome("tensorflow", "default", reason)
+    result = outcome("tensorflow", "default", reason)
     if config["raises"]:
-        return _fail(outcome, config["raises"], "config-unreadable")
+        return fail(result, config["raises"], "config-unreadable")
     if config["exists"]:
         error = check_config_fields(config["value"], keras3_valueerror=False)
         if error:
-            return _fail(outcome, error, "config-invalid-field")
+            return fail(result, error, "config-invalid-field")
     if not has_module("tensorflow"):
-        return _fail(outcome, "ModuleNotFoundError: No module named 'tensorflow'", "backend-not-installed")
-    return outcome
+        return fail(result, "ModuleNotFoundError: No module named 'tensorflow'", "backend-not-installed")
+    return result

@@ -77,7 +77,7 @@ def check_keras_backend(name: "Any", interface: "Optional[Dict[str, Any]]" = Non
             "keras, or run the work in a subprocess.".format(by, record["backend"], effective, name)
         )
     value = interfaces.environment_value(facts, name)  # what use_keras_backend() would set
-    trial = info.collect(environ=dict(os.environ, KERAS_BACKEND=value), interface=_with_backend(interface, value))
+    trial = info.collect(environ=dict(os.environ, KERAS_BACKEND=value), interface=with_backend(interface, value))
     if trial["status"] == "error":
         if trial["problems"] and trial["problems"][0]["code"] == "keras-not-installed":
             # no Keras yet (a managed environment may install it later): the
@@ -102,7 +102,7 @@ def _check_without_keras(name: str, valid: "List[str]", label: str, trial: "Dict
             "{} -m pip install {}".format(name, library, python, python, problems.PIP_NAMES.get(library, library)))
 
 
-def _with_backend(interface: "Optional[Dict[str, Any]]", name: str) -> "Optional[Dict[str, Any]]":
+def with_backend(interface: "Optional[Dict[str, Any]]", name: str) -> "Optional[Dict[str, Any]]":
     """The interface facts once ``name`` is set as use_keras_backend() sets it
     (in R, with the legacy keras package, KERAS_IMPLEMENTATION too)."""
     if interface is None:

@@ -201,7 +201,7 @@ def outcome_through(would_be: "Dict[str, Any]", route: "Dict[str, Any]", facts: 
         # tf.keras is Keras 3 itself: its own choice of backend applies.
         outcome = dict(would_be, reason="{}, which is the keras package: {}".format(why, would_be["reason"]))
     else:
-        outcome = rules._outcome(route["backend"], "interface", "{}; {}".format(why, route["reason"]))
+        outcome = rules.outcome(route["backend"], "interface", "{}; {}".format(why, route["reason"]))
     if route["status"] == "error":
         cause = would_be["cause"] if route["routes_to"] == "keras" and would_be["cause"] else "tf-keras-fails"
         outcome.update(status="error", error=route["error"], cause=cause)
