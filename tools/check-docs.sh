@@ -142,7 +142,7 @@ has articles/kbackend.html "#> jax"                # the Python chunk ran
 has articles/kbackend.html "jax (ok)"              # the knitted report table
 need articles/report.html
 has articles/report.html "Keras backend"           # print(): its rule line
-has articles/report.html "jax (source: environment)"
+has articles/report.html "environment: KERAS_BACKEND"  # print(): the source line
 has articles/report.html "AGREES with the prediction"
 has articles/report.html "jax (ok)"                # the knit_print() table
 has articles/report.html "Consistent: both workers will use jax"  # the survey

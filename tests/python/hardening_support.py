@@ -328,7 +328,7 @@ def warm_up():
     import kbackend
 
     for module in pkgutil.iter_modules(kbackend.__path__):
-        if module.name != "__main__":  # (that one runs the command line)
+        if module.name not in ("__main__", "pytest_plugin"):  # (the command line; pytest's own plugin)
             importlib.import_module("kbackend." + module.name)
 
 

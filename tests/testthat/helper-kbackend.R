@@ -89,5 +89,5 @@ python_module_value <- function(imports, expression) {
     "import sys, json; sys.path.insert(0, sys.argv[1]); ", imports,
     "; print(json.dumps(", expression, "))"
   )), shQuote(kb_python_path())), stdout = TRUE)
-  jsonlite::fromJSON(paste(out, collapse = "\n"))
+  jsonlite::fromJSON(paste(out, collapse = "\n"), simplifyMatrix = FALSE)
 }
