@@ -11,6 +11,7 @@ from making the report slow.
 
 import os
 
+from . import discovery
 from .custom_source import compile_error, lazy_ast, parse, read_source, trusted
 from .custom_state import Failure, State, Summary
 from .custom_walker import Walker
@@ -134,12 +135,7 @@ def _in_folder(name: str, folder: str) -> "Optional[str]":
         spec = importlib.machinery.PathFinder.find_spec(name, [folder])
     except Exception:  # noqa: BLE001 - third-party path hooks may raise anything
         return None
-    if spec is None:
-        return None
-    if spec.origin and spec.origin not in ("namespace", "built-in", "frozen"):
-        return spec.origin
-    locations = list(spec.submodule_search_locations or [])
-    return locations[0] if locations else None
+    return discovery.module_location(spec)
 
 
 def _is_dynamic(tree: "Any") -> bool:
