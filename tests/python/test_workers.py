@@ -1,7 +1,8 @@
 """The backend choice reaches every worker, and kbackend can prove it.
 
-Real workers only: multiprocessing children (fork, spawn, forkserver),
-concurrent.futures pools and Dask LocalClusters, each started *after*
+Real workers only: multiprocessing children and pools (fork, spawn,
+forkserver), concurrent.futures and loky pools, Dask LocalClusters and a
+local Ray cluster, each started *after*
 ``kbackend.use_keras_backend()`` so that they inherit ``KERAS_BACKEND``.  In
 each worker, kbackend's survey is held against a real ``import keras`` (see
 workers_support.py).  Every test has a throwaway HOME and KERAS_HOME, set
@@ -9,8 +10,10 @@ before any worker starts, so Keras never writes into a real ~/.keras.  No
 fixed ports (xdist runs these in parallel), no sleeps, every wait bounded.
 """
 
+import contextlib
 import json
 import multiprocessing
+import multiprocessing.pool
 import os
 import sys
 import threading
@@ -24,8 +27,8 @@ distributed = import_or_skip("distributed")
 
 import kbackend
 from kbackend import workers
-from workers_support import TIMEOUT, environment_variable, keras_backend_variable, loaded_heavy, real_backend, \
-    real_backend_at_barrier, report
+from workers_support import TIMEOUT, deviate_at_barrier, environment_variable, keras_backend_variable, loaded_heavy, \
+    pid_at_barrier, real_backend, real_backend_at_barrier, report
 
 ROW_FIELDS = ["worker", "host", "pid", "python", "backend", "device", "source", "status", "keras_version", "locked",
               "error"]
@@ -88,12 +91,10 @@ def test_verdict_takes_the_dict_client_run_returns():
     assert verdict["differences"] == ["backend"]
 
 
-def test_only_pools_and_dask_clients_are_accepted(keras_sandbox):
-    with pytest.raises(TypeError, match="Dask distributed.Client"):
-        kbackend.backend_survey(object())
-    with ThreadPoolExecutor(1) as pool:
-        with pytest.raises(TypeError, match=r"use_keras_backend\('jax'\) before creating it"):
-            kbackend.use_keras_backend_on(pool, "jax")
+def test_only_engines_kbackend_can_reach_are_accepted(keras_sandbox):
+    for function, args in ((kbackend.backend_survey, ()), (kbackend.use_keras_backend_on, ("jax",))):
+        with pytest.raises(TypeError, match="a Dask distributed.Client, .* or a Ray runtime .*, not of object"):
+            function(object(), *args)
     assert "KERAS_BACKEND" not in os.environ
 
 
@@ -195,14 +196,22 @@ def test_multiprocessing_children_inherit_the_backend(method, keras_sandbox):
 # ---------------------------------------------------------------------------
 # concurrent.futures
 
-def real_backend_in_each(pool, processes):
-    """real_backend() once in each of ``processes`` pool workers: a barrier
-    of that many parties keeps any worker from taking two calls."""
+def in_each(pool, function, *args, processes=2):
+    """``function(barrier, *args)`` once in each of ``processes`` pool
+    workers: a barrier of that many parties keeps any worker from taking two
+    calls.  Any pool: concurrent.futures, loky or multiprocessing."""
     with multiprocessing.Manager() as manager:
         barrier = manager.Barrier(processes)
-        futures = [pool.submit(real_backend_at_barrier, barrier) for _ in range(processes)]
-        answers = [future.result(TIMEOUT) for future in futures]
-    return {answer["pid"]: answer for answer in answers}
+        if hasattr(pool, "apply_async"):
+            handles = [pool.apply_async(function, (barrier,) + args) for _ in range(processes)]
+            return [handle.get(TIMEOUT) for handle in handles]
+        futures = [pool.submit(function, barrier, *args) for _ in range(processes)]
+        return [future.result(TIMEOUT) for future in futures]
+
+
+def real_backend_in_each(pool, processes):
+    """real_backend() once in each of ``processes`` pool workers, by pid."""
+    return {answer["pid"]: answer for answer in in_each(pool, real_backend_at_barrier, processes=processes)}
 
 
 def test_process_pool_survey_reaches_every_worker(keras_sandbox):
@@ -249,13 +258,135 @@ def test_a_busy_pool_times_out_instead_of_guessing(keras_sandbox):
         assert len(kbackend.backend_survey(pool, timeout=TIMEOUT)["workers"]) == 2
 
 
-def test_thread_pool_answers_once_for_this_process(keras_sandbox):
+@pytest.mark.parametrize("kind", ["ThreadPoolExecutor", "ThreadPool"])
+def test_thread_pool_answers_and_is_set_once_for_this_process(kind, keras_sandbox):
     kbackend.use_keras_backend("jax")
-    with ThreadPoolExecutor(4) as pool:
+    with (ThreadPoolExecutor(4) if kind == "ThreadPoolExecutor" else multiprocessing.pool.ThreadPool(4)) as pool:
         survey = kbackend.backend_survey(pool, timeout=TIMEOUT)
-    assert [r["pid"] for r in survey["workers"]] == [os.getpid()]
-    check_row(survey["workers"][0], "jax")
-    assert survey["consistent"] is True
+        assert [r["pid"] for r in survey["workers"]] == [os.getpid()]
+        check_row(survey["workers"][0], "jax")
+        assert (survey["consistent"], survey["complete"]) == (True, True)
+        # the threads are this process: setting them sets it
+        assert kbackend.use_keras_backend_on(pool, "torch", timeout=TIMEOUT) == {0: "jax"}
+        assert os.environ["KERAS_BACKEND"] == "torch"
+        check_row(kbackend.backend_survey(pool, timeout=TIMEOUT)["workers"][0], "torch")
+
+
+# ---------------------------------------------------------------------------
+# every kind of process pool: set, made to deviate, surveyed, against real Keras
+
+PROCESS_POOLS = ["Pool-" + method for method in multiprocessing.get_all_start_methods()] + [
+    "ProcessPoolExecutor", "loky"]
+
+
+@contextlib.contextmanager
+def process_pool(kind):
+    """A pool of two worker processes, shut down (its workers killed) afterwards."""
+    if kind.startswith("Pool-"):
+        with multiprocessing.get_context(kind[len("Pool-"):]).Pool(2) as pool:
+            yield pool
+    elif kind == "ProcessPoolExecutor":
+        with ProcessPoolExecutor(2) as pool:
+            yield pool
+    else:
+        require_modules("joblib")
+        from joblib.externals import loky
+
+        # reuse=False: a new executor, not one an earlier test left; no idle timeout within the test
+        pool = loky.get_reusable_executor(max_workers=2, reuse=False, timeout=TIMEOUT)
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, kill_workers=True)
+
+
+@pytest.mark.parametrize("kind", PROCESS_POOLS)
+@pytest.mark.filterwarnings("ignore:A worker stopped while some jobs were given")  # loky's replacement, below
+def test_every_process_pool_is_set_surveyed_and_flagged_as_real_keras_sees_it(kind, keras_sandbox):
+    kbackend.use_keras_backend("jax")  # the workers start from jax
+    with process_pool(kind) as pool:
+        assert kbackend.use_keras_backend_on(pool, "torch", device="cpu", timeout=TIMEOUT) == {0: "jax", 1: "jax"}
+        survey = kbackend.backend_survey(pool, timeout=TIMEOUT)
+        assert (survey["consistent"], survey["differences"], survey["complete"], survey["note"]) == (
+            True, [], True, None)
+        pids = sorted(in_each(pool, pid_at_barrier))
+        assert sorted(r["pid"] for r in survey["workers"]) == pids  # every worker, each once
+        for surveyed in survey["workers"]:
+            check_row(surveyed, "torch")
+            assert surveyed["device"] == "cpu"
+
+        # One worker's KERAS_BACKEND goes back to jax, as a task might do.
+        (deviant,) = [pid for pid, chosen in in_each(pool, deviate_at_barrier, "jax") if chosen]
+        survey = kbackend.backend_survey(pool, timeout=TIMEOUT)
+        assert survey["consistent"] is False and survey["differences"] == ["backend"]
+        backends = {r["pid"]: r["backend"] for r in survey["workers"]}
+        assert backends == {pid: "jax" if pid == deviant else "torch" for pid in pids}
+        real = real_backend_in_each(pool, 2)
+        assert {pid: answer["backend"] for pid, answer in real.items()} == backends
+        assert [answer["heavy_before"] for answer in real.values()] == [[], []]  # kbackend imported none
+
+        # Both are locked now: torch is refused by the jax worker alone, and nothing changes.
+        with pytest.raises(kbackend.BackendLockedError) as caught:
+            kbackend.use_keras_backend_on(pool, "torch", timeout=TIMEOUT)
+        assert len(caught.value.workers) == 1
+        assert "(pid {} on ".format(deviant) in str(caught.value) and "nothing was changed" in str(caught.value)
+        survey = kbackend.backend_survey(pool, timeout=TIMEOUT)
+        now = {r["pid"]: (r["backend"], r["locked"]) for r in survey["workers"]}
+        if kind != "loky":
+            assert now == {pid: (backend, True) for pid, backend in backends.items()}
+        else:
+            # loky replaces a worker whose memory grew by 300 MB (importing
+            # Keras can), and the new one starts from this process: jax.
+            assert len(now) == 2 and all(
+                state == ((backends[pid], True) if pid in backends else ("jax", False)) for pid, state in now.items())
+
+
+# ---------------------------------------------------------------------------
+# Ray: a local cluster of two nodes
+
+def test_ray_nodes_are_surveyed_as_real_keras_sees_them_and_setting_names_runtime_env(keras_sandbox):
+    require_modules("ray")
+    import ray
+    from ray.cluster_utils import Cluster
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    def real_on(node):
+        pinned = ray.remote(real_backend).options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False))
+        return ray.get(pinned.remote(), timeout=TIMEOUT)
+
+    import workers_support
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(workers_support)  # Ray workers cannot import the tests' modules
+    kbackend.use_keras_backend("jax")  # the head node's raylet starts from this environment
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        deviant = cluster.add_node(num_cpus=1, env_vars={"KERAS_BACKEND": "torch"}).node_id
+        context = ray.init(address=cluster.address, log_to_driver=False)
+        survey = kbackend.backend_survey(context, timeout=TIMEOUT)
+        assert survey["complete"] is False and "one alive node" in survey["note"]
+        assert survey["consistent"] is False and survey["differences"] == ["backend"]
+        backends = {r["worker"]: r["backend"] for r in survey["workers"]}
+        assert len(backends) == 2 and backends[deviant] == "torch" and sorted(backends.values()) == ["jax", "torch"]
+        for surveyed in survey["workers"]:
+            check_row(surveyed, backends[surveyed["worker"]])
+        assert {node: real_on(node)["backend"] for node in backends} == backends
+
+        # Ray starts workers on demand: no setting of today's workers reaches them all.
+        with pytest.raises(kbackend.WorkersUnreachableError,
+                           match=r'ray.init\(runtime_env=\{"env_vars": \{"KERAS_BACKEND": "jax"\}\}\)'):
+            kbackend.use_keras_backend_on(context, "jax")
+        # Ray's own way, the job's runtime environment, reaches every node.
+        ray.shutdown()
+        context = ray.init(address=cluster.address, log_to_driver=False,
+                           runtime_env={"env_vars": {"KERAS_BACKEND": "jax"}})
+        survey = kbackend.backend_survey(context, timeout=TIMEOUT)
+        assert survey["consistent"] is True and [r["backend"] for r in survey["workers"]] == ["jax", "jax"]
+        assert {node: real_on(node)["backend"] for node in backends} == dict.fromkeys(backends, "jax")
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+        cloudpickle.unregister_pickle_by_value(workers_support)
 
 
 # ---------------------------------------------------------------------------

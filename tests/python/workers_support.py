@@ -57,3 +57,20 @@ def real_backend_at_barrier(barrier):
     reached ``barrier``: one call per worker process, in distinct workers."""
     barrier.wait(TIMEOUT)
     return real_backend()
+
+
+def pid_at_barrier(barrier):
+    """This worker's pid, once every party has reached ``barrier``: ``n``
+    calls with an ``n``-party barrier land in ``n`` distinct workers."""
+    barrier.wait(TIMEOUT)
+    return os.getpid()
+
+
+def deviate_at_barrier(barrier, value):
+    """In exactly one of the workers meeting at ``barrier`` (the one the
+    barrier numbers 0), set KERAS_BACKEND to ``value``; every worker returns
+    ``(pid, whether it is the one)``."""
+    chosen = barrier.wait(TIMEOUT) == 0
+    if chosen:
+        os.environ["KERAS_BACKEND"] = value
+    return os.getpid(), chosen

@@ -28,6 +28,7 @@ from .errors import (
     InvalidBackendError,
     KBackendError,
     KerasImportError,
+    WorkersUnreachableError,
 )
 
 _importpath.remember_loaded(_LOADED_AT_START)
@@ -79,6 +80,7 @@ __all__ = [
     "InvalidBackendError",
     "KBackendError",
     "KerasImportError",
+    "WorkersUnreachableError",
     "__version__",
     "backend_info",
     "backend_info_json",

@@ -50,3 +50,11 @@ class DeviceError(KBackendError):
     of a CPU-only build, or with no driver)."""
 
     code = "kbackend_error_device"
+
+
+class WorkersUnreachableError(KBackendError):
+    """A setting across workers cannot reach every worker that will run
+    tasks (Ray starts its workers on demand; a pool that hides its
+    workers): the message names the engine's own way."""
+
+    code = "kbackend_error_workers_unreachable"

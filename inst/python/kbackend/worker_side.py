@@ -1,13 +1,13 @@
 """What runs inside the workers of a survey or a setting, and nothing else.
 
 :mod:`kbackend.workers` sends these functions to worker processes (Dask's
-``client.run``, a ``concurrent.futures`` pool), which unpickle them by
+``client.run``, a process pool, Ray tasks), which unpickle them by
 reference and run them there: so they are module-level, they answer with
 plain JSON-compatible data, and they never raise, because Dask's
 ``client.run`` stops at the first worker that raises and the caller needs
 every worker's answer.  Keeping them apart from the parent's side (the
-verdict, the pool handshake of :mod:`kbackend.pool_gate`) keeps this file
-to what a worker executes.
+verdict, the pool handshake of :mod:`kbackend.pool_gate`, the engines of
+:mod:`kbackend.engines`) keeps this file to what a worker executes.
 
 They keep the names they have always been pickled under,
 ``kbackend.workers.<name>`` (``kbackend.workers`` re-exports them), so that
@@ -103,35 +103,53 @@ def restore_on_worker(saved: "Dict[str, Optional[str]]") -> None:
             os.environ[variable] = value
 
 
-def gated_row(address: "Tuple[str, int]", token: str, timeout: float) -> bool:
-    """Report this process's row to the surveying parent, then hold the
-    worker until the parent has heard from every worker process.
+#: What a held pool worker may be asked to run (see :func:`gated_session`).
+SESSION_CALLS = ("survey_row", "check_on_worker", "set_on_worker", "restore_on_worker")
 
-    Holding is what makes an executor survey deterministic: a process pool
-    worker runs one task at a time, so while it waits here no other survey
-    task can land on it, and the parent knows each live worker process
-    reported.  Returns whether the parent admitted this report; a task that
-    runs after the survey closed (a surplus task) finds nobody listening and
-    returns False at once.
+
+def gated_session(address: "Tuple[str, int]", token: str, timeout: float) -> bool:
+    """Hold this pool worker for the parent: say who it is, then run the
+    parent's calls here until released.
+
+    A pool worker runs one task at a time, so while this task holds it no
+    other task can land on it: the parent (:mod:`kbackend.pool_gate`) sends
+    one of these tasks per possible worker, waits until every live worker
+    process has said hello, and then asks each, exactly once, for a survey
+    row or to check, set and if need be restore the backend.  The parent
+    sends one JSON line per call (``{"call": name, "args": [...]}``, only
+    the functions named in :data:`SESSION_CALLS`) and ``{"call": null}`` to
+    release; each answer is one JSON line.  Returns whether the parent
+    released this worker; a task that runs after the parent closed (a
+    surplus task) finds nobody listening and returns False at once.
     """
-    import json
     import socket
 
-    message = json.dumps({"token": token, "row": survey_row()}) + "\n"
+    hello = {"token": token, "host": socket.gethostname(), "pid": os.getpid()}
     try:
         connection = socket.create_connection(address, timeout=timeout)
     except OSError:
         return False
     try:
-        connection.sendall(message.encode("utf-8"))
-        return connection.recv(1) == b"1"
-    except OSError:
+        connection.sendall((json.dumps(hello) + "\n").encode("utf-8"))
+        lines = connection.makefile("r", encoding="utf-8")
+        for line in lines:
+            request = json.loads(line)
+            name = request.get("call")
+            if name is None:
+                return True
+            if name not in SESSION_CALLS:
+                answer = _refusal(ValueError("not a worker call: {!r}".format(name)))  # type: Any
+            else:
+                answer = globals()[name](*request.get("args", []))
+            connection.sendall((json.dumps(answer) + "\n").encode("utf-8"))
+        return False  # the parent went away without releasing
+    except (OSError, ValueError):
         return False
     finally:
         connection.close()
 
 
 # pickled by reference as kbackend.workers.<name>: see the module docstring
-for _function in (survey_row, check_on_worker, set_on_worker, restore_on_worker, gated_row):
+for _function in (survey_row, check_on_worker, set_on_worker, restore_on_worker, gated_session):
     _function.__module__ = "kbackend.workers"
 del _function
