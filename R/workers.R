@@ -22,6 +22,16 @@
 #' The workers need kbackend installed (in their [.libPaths()]); use
 #' [backend_survey()] to see what each worker will use.
 #'
+#' What is covered: clusters of the parallel package (PSOCK and fork, and
+#' `parallelly` ones) here; [backend_survey()] also takes the current
+#' `future` plan. Forked `future::multicore` workers and `callr` processes
+#' start from this session's environment, so [use_keras_backend()] here is
+#' what sets them. Not covered: `mirai` daemons (not available where
+#' kbackend is tested; call [use_keras_backend()] before starting them).
+#' Python pools (multiprocessing, concurrent.futures, loky), Dask and Ray
+#' are covered by the Python module's own `use_keras_backend_on()` and
+#' `backend_survey()`.
+#'
 #' @param cl A cluster from the parallel package ([parallel::makeCluster()],
 #'   [parallel::makePSOCKcluster()], `parallelly::makeClusterPSOCK()`, ...):
 #'   an object inheriting from class `"cluster"`.
