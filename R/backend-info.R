@@ -132,7 +132,6 @@ backend_info <- function(verify = FALSE, timeout = 120, interface = NULL) {
   check_timeout_arg(timeout)
   check_interface_arg(interface)
   iface <- keras_interface(interface)
-  python_env <- if (python_started()) character() else interface_python_env(iface)
   interpreter <- reticulate_python(iface)
   facts <- interface_facts(iface, python_started = interpreter$started)
   if (interpreter$started) {
@@ -157,12 +156,9 @@ backend_info <- function(verify = FALSE, timeout = 120, interface = NULL) {
                              parser = parse_record)
     via <- "subprocess"
   }
-  mismatch <- if (interpreter$started) env_mismatch() else empty_env_mismatch()
-  record$problems <- rbind(
-    record$problems,
-    interface_problems(iface, python_env),
-    mismatch_problems(mismatch, record)
-  )
+  # a Python not yet started will copy R's environment when it starts
+  mismatch <- if (interpreter$started) env_mismatch(isTRUE(record$locked)) else no_env_mismatch()
+  record$problems <- rbind(record$problems, mismatch$problems)
   record$r <- list(
     python = interpreter$python,
     python_source = interpreter$source,
@@ -170,7 +166,7 @@ backend_info <- function(verify = FALSE, timeout = 120, interface = NULL) {
     via = via,
     reticulate_version = reticulate_version(),
     interface = interface_report(iface, record),
-    env_mismatch = mismatch
+    env_mismatch = mismatch$mismatch
   )
   structure(record, class = "kbackend_info")
 }
@@ -232,32 +228,30 @@ problems_frame <- function(problems) {
   )
 }
 
-# Variables whose R value and running-Python value must agree.
-synced_variables <- c("KERAS_BACKEND", "KERAS_HOME", "TF_USE_LEGACY_KERAS")
-
-empty_env_mismatch <- function() {
-  data.frame(
-    variable = character(),
-    r = character(),
-    python = character(),
-    stringsAsFactors = FALSE
+# No mismatch: Python has not started, so it will copy R's environment.
+no_env_mismatch <- function() {
+  list(
+    mismatch = data.frame(
+      variable = character(), r = character(), python = character(), stringsAsFactors = FALSE
+    ),
+    problems = problems_frame(list())
   )
 }
 
-# R's values against the running Python's os.environ (NA: unset).
-env_mismatch <- function() {
-  r_values <- Sys.getenv(synced_variables, unset = NA, names = FALSE)
-  py_values <- vapply(synced_variables, python_getenv, character(1), USE.NAMES = FALSE)
-  differs <- ifelse(
-    is.na(r_values) | is.na(py_values),
-    is.na(r_values) != is.na(py_values),
-    r_values != py_values
-  )
-  data.frame(
-    variable = synced_variables[differs],
-    r = r_values[differs],
-    python = py_values[differs],
-    stringsAsFactors = FALSE
+# R's environment against the running Python's (once R has started it):
+# the kbackend module decides which variables differ and words the problems;
+# R supplies its environment. A data frame (variable, r, python; NA: unset)
+# and the problems.
+env_mismatch <- function(locked) {
+  json <- kb_py_call("environment_mismatch_json", as.list(Sys.getenv()), locked)
+  answer <- jsonlite::fromJSON(json, simplifyVector = TRUE, simplifyDataFrame = FALSE)
+  field <- function(name) {
+    vapply(answer$mismatch, function(row) row[[name]] %||% NA_character_, character(1))
+  }
+  list(
+    mismatch = data.frame(variable = field("variable"), r = field("r"), python = field("python"),
+                          stringsAsFactors = FALSE),
+    problems = problems_frame(answer$problems)
   )
 }
 
@@ -266,51 +260,4 @@ reticulate_version <- function() {
     .kb$reticulate_version <- as.character(utils::packageVersion("reticulate"))
   }
   .kb$reticulate_version
-}
-
-mismatch_problems <- function(mismatch, record) {
-  if (!nrow(mismatch)) {
-    return(problems_frame(list()))
-  }
-  show <- function(x) ifelse(is.na(x), "unset", sprintf("\"%s\"", x))
-  message <- sprintf(
-    paste(
-      "R has %s %s but the running Python sees %s: reticulate does not copy",
-      "Sys.setenv() into a Python that has already started."
-    ),
-    mismatch$variable, show(mismatch$r), show(mismatch$python)
-  )
-  locked <- isTRUE(record$locked)
-  fix <- vapply(seq_len(nrow(mismatch)), function(i) {
-    variable <- mismatch$variable[[i]]
-    value <- mismatch$r[[i]]
-    if (locked && variable %in% c("KERAS_BACKEND", "KERAS_HOME")) {
-      return(paste(
-        "Keras is already loaded, so this can no longer take effect in this",
-        "session: restart R and set it before anything imports Keras."
-      ))
-    }
-    if (variable == "KERAS_BACKEND" && !is.na(value)) {
-      return(sprintf(
-        "call kbackend::use_keras_backend(\"%s\"), which sets R and Python alike",
-        value
-      ))
-    }
-    if (is.na(value)) {
-      return(sprintf(
-        "unset it in Python too: reticulate::import(\"os\")$environ$pop(\"%s\", NULL)",
-        variable
-      ))
-    }
-    sprintf(
-      "set it in Python too: reticulate::import(\"os\")$environ$update(list(%s = \"%s\"))",
-      variable, value
-    )
-  }, character(1))
-  data.frame(
-    code = "r-env-mismatch",
-    message = message,
-    fix = fix,
-    stringsAsFactors = FALSE
-  )
 }

@@ -84,7 +84,7 @@ interface_facts <- function(iface, python_started) {
   )
   list(
     name = iface$name,
-    version = if (is.na(iface$version)) NULL else iface$version,
+    version = na_to_null(iface$version),
     loaded = iface$loaded,
     python_started = python_started,
     r_environ = r_environ,
@@ -94,9 +94,34 @@ interface_facts <- function(iface, python_started) {
     home_keras_exists = dir.exists("~/.keras/"),
     # with Python running, loading the R tensorflow package imports TensorFlow
     tensorflow_loaded = isNamespaceLoaded("tensorflow"),
-    connected = if (is.na(iface$connected)) NULL else iface$connected,
-    # reticulate accepts NumPy 2 from 1.38 on: kerasR's numpy check
-    reticulate_version = reticulate_version()
+    connected = na_to_null(iface$connected),
+    # reticulate accepts NumPy 2 from 1.38 on: kerasR's numpy check; and the
+    # interface's DESCRIPTION may need a newer one
+    reticulate_version = reticulate_version(),
+    reticulate_requirement = na_to_null(iface$reticulate_requirement),
+    python_copy = python_copy(iface, python_started)
+  )
+}
+
+# NULL (JSON null) for NA.
+na_to_null <- function(x) if (is.na(x)) NULL else x
+
+# What the interface's load will copy over RETICULATE_PYTHON (see
+# interface_python_env()), and RETICULATE_PYTHON now; NULL when nothing.
+python_copy <- function(iface, python_started) {
+  env <- if (python_started) character() else interface_python_env(iface)
+  if (!length(env)) {
+    return(NULL)
+  }
+  current <- Sys.getenv("RETICULATE_PYTHON", unset = NA)
+  list(
+    from = if (is.na(Sys.getenv("KERAS_PYTHON", unset = NA))) {
+      "TENSORFLOW_PYTHON"
+    } else {
+      "KERAS_PYTHON"
+    },
+    python = unname(env[["RETICULATE_PYTHON"]]),
+    reticulate_python = if (is.na(current)) NULL else current
   )
 }
 
@@ -169,52 +194,6 @@ interface_discovery_hints <- function(iface) {
 
 reticulate_at_least <- function(version) {
   package_version(reticulate_version()) >= version
-}
-
-# What R can tell about the interface that the Python module cannot: the
-# reticulate it needs, and a KERAS_PYTHON that will replace RETICULATE_PYTHON.
-interface_problems <- function(iface, python_env) {
-  problems <- list()
-  requirement <- iface$reticulate_requirement
-  if (!iface$loaded && !is.na(requirement)) {
-    parts <- strsplit(requirement, " ", fixed = TRUE)[[1]]
-    installed <- package_version(reticulate_version())
-    ok <- switch(parts[[1]],
-      ">=" = installed >= parts[[2]],
-      ">" = installed > parts[[2]],
-      TRUE
-    )
-    if (!ok) {
-      problems[[length(problems) + 1]] <- list(
-        code = "reticulate-too-old",
-        message = sprintf(
-          "%s %s needs reticulate %s, but reticulate %s is installed: library(%s) will fail.",
-          iface$name, iface$version, requirement, reticulate_version(), iface$name
-        ),
-        fix = sprintf("Update reticulate: install.packages(\"reticulate\"), then restart R.")
-      )
-    }
-  }
-  if (length(python_env)) {
-    current <- Sys.getenv("RETICULATE_PYTHON", unset = NA)
-    if (!identical(unname(python_env[["RETICULATE_PYTHON"]]), current)) {
-      from <- if (!is.na(Sys.getenv("KERAS_PYTHON", unset = NA))) {
-        "KERAS_PYTHON"
-      } else {
-        "TENSORFLOW_PYTHON"
-      }
-      problems[[length(problems) + 1]] <- list(
-        code = "keras-python-overrides",
-        message = sprintf(
-          "%s copies %s over RETICULATE_PYTHON when it loads: reticulate will use %s, not %s.",
-          iface$name, from, python_env[["RETICULATE_PYTHON"]],
-          if (is.na(current)) "its own choice" else sprintf("RETICULATE_PYTHON=%s", current)
-        ),
-        fix = sprintf("Unset %s, or set it to the Python you mean to use.", from)
-      )
-    }
-  }
-  problems_frame(problems)
 }
 
 # The `r$interface` element of the report.

@@ -170,3 +170,36 @@ class Interfaces(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LoadingTheInterface(unittest.TestCase):
+    """What loading keras3 or legacy keras does before Keras: R's facts in,
+    the problems (and their words) out."""
+
+    def loading(self, **facts):
+        from kbackend import interface_problems
+
+        return interface_problems._loading(interfaces.parse(dict(keras3_facts("1.5.1"), **facts)))
+
+    def test_an_old_reticulate_fails_library(self):
+        (found,) = self.loading(reticulate_version="1.28", reticulate_requirement=">= 1.36.0")
+        self.assertEqual(found["code"], "reticulate-too-old")
+        self.assertEqual(found["message"], "keras3 1.5.1 needs reticulate >= 1.36.0, but reticulate 1.28 is "
+                                           "installed: library(keras3) will fail.")
+        for installed, requirement in (("1.36.0", ">= 1.36.0"), ("1.41.0.1", ">= 1.36.0"), ("1.28", "> 1.27-3")):
+            self.assertEqual(self.loading(reticulate_version=installed, reticulate_requirement=requirement), [])
+        strictly = self.loading(reticulate_version="1.28", reticulate_requirement="> 1.28")
+        self.assertEqual([problem["code"] for problem in strictly], ["reticulate-too-old"])
+        self.assertEqual(self.loading(loaded=True, reticulate_version="1.28", reticulate_requirement=">= 1.36"), [])
+
+    def test_a_copied_python_is_named_with_what_it_replaces(self):
+        copy = {"from": "KERAS_PYTHON", "python": "/k/bin/python", "reticulate_python": None}
+        (found,) = self.loading(python_copy=copy)
+        self.assertEqual((found["code"], found["fix"]), (
+            "keras-python-overrides", "Unset KERAS_PYTHON, or set it to the Python you mean to use."))
+        self.assertIn("reticulate will use /k/bin/python, not its own choice.", found["message"])
+        (found,) = self.loading(python_copy=dict(copy, reticulate_python="/r/bin/python"))
+        self.assertIn("not RETICULATE_PYTHON=/r/bin/python.", found["message"])
+        self.assertEqual(self.loading(python_copy=dict(copy, reticulate_python="/k/bin/python")), [])
+        with self.assertRaises(ValueError):
+            interfaces.parse(dict(keras3_facts(), python_copy={"python": 1}))

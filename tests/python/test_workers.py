@@ -15,7 +15,9 @@ import json
 import multiprocessing
 import multiprocessing.pool
 import os
+import shutil
 import sys
+import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
@@ -344,7 +346,7 @@ def test_every_process_pool_is_set_surveyed_and_flagged_as_real_keras_sees_it(ki
 # ---------------------------------------------------------------------------
 # Ray: a local cluster of two nodes
 
-def test_ray_nodes_are_surveyed_as_real_keras_sees_them_and_setting_names_runtime_env(keras_sandbox):
+def test_ray_nodes_are_surveyed_as_real_keras_sees_them_and_setting_names_runtime_env(keras_sandbox, monkeypatch):
     require_modules("ray")
     import ray
     from ray.cluster_utils import Cluster
@@ -359,6 +361,9 @@ def test_ray_nodes_are_surveyed_as_real_keras_sees_them_and_setting_names_runtim
 
     cloudpickle.register_pickle_by_value(workers_support)  # Ray workers cannot import the tests' modules
     kbackend.use_keras_backend("jax")  # the head node's raylet starts from this environment
+    # Ray's sessions in a short throwaway folder (its sockets live there), not /tmp/ray
+    sessions = tempfile.mkdtemp(prefix="kb-ray-")
+    monkeypatch.setenv("RAY_TMPDIR", sessions)
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
     try:
         deviant = cluster.add_node(num_cpus=1, env_vars={"KERAS_BACKEND": "torch"}).node_id
@@ -387,6 +392,7 @@ def test_ray_nodes_are_surveyed_as_real_keras_sees_them_and_setting_names_runtim
         ray.shutdown()
         cluster.shutdown()
         cloudpickle.unregister_pickle_by_value(workers_support)
+        shutil.rmtree(sessions, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------

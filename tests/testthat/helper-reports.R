@@ -33,7 +33,7 @@ fake_info <- function(backend = "jax", status = "ok", problems = "[]",
   record$r <- list(
     python = "/venv/bin/python", python_source = "RETICULATE_PYTHON",
     python_started = started, via = if (started) "in-process" else "subprocess",
-    reticulate_version = "1.28", env_mismatch = empty_env_mismatch()
+    reticulate_version = "1.28", env_mismatch = no_env_mismatch()$mismatch
   )
   structure(record, class = "kbackend_info")
 }

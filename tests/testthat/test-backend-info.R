@@ -110,21 +110,3 @@ test_that("parse_record() gives locked_by and problems a stable type", {
   expect_equal(full$installed$numpy, "1.26.4")
   expect_equal(full$config$epsilon, 1e-07)
 })
-
-test_that("mismatch_problems() fixes depend on the variable and on Keras being loaded", {
-  mismatch <- data.frame(
-    variable = c("KERAS_BACKEND", "KERAS_HOME", "TF_USE_LEGACY_KERAS"),
-    r = c("jax", NA, "1"),
-    python = c(NA, "/kh", NA),
-    stringsAsFactors = FALSE
-  )
-  free <- mismatch_problems(mismatch, list(locked = FALSE))
-  expect_equal(free$code, rep("r-env-mismatch", 3))
-  expect_match(free$fix[[1]], "use_keras_backend", fixed = TRUE)
-  expect_match(free$fix[[2]], "pop", fixed = TRUE)
-  expect_match(free$fix[[3]], "update", fixed = TRUE)
-  expect_match(free$message[[2]], 'R has KERAS_HOME unset but the running Python sees "/kh"', fixed = TRUE)
-  locked <- mismatch_problems(mismatch, list(locked = TRUE))
-  expect_match(locked$fix[[1]], "restart R", fixed = TRUE)
-  expect_equal(nrow(mismatch_problems(empty_env_mismatch(), list())), 0L)
-})

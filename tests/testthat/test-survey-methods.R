@@ -98,3 +98,33 @@ test_that("knit_print() renders a Markdown table and the verdict", {
   expect_match(text, "**Consistent**: both workers will use jax (Keras 3.15.1).", fixed = TRUE)
   expect_false(grepl("\n- ", text, fixed = TRUE))
 })
+
+test_that("R and the Python module reach the same verdict on the same workers", {
+  local_clean_env(python = NULL)
+  # every compared field changed alone, to another value and to missing, and
+  # two fields at once: R's verdict beside workers.summarize() on the same rows
+  variants <- list(
+    list(python = "/other/python"), list(python = NA), list(backend = "torch"), list(backend = NA),
+    list(device = "gpu"), list(device = NA), list(source = "config"), list(status = "error"),
+    list(keras_version = "3.0.0"), list(keras_version = NA), list(locked = TRUE), list(locked = NA),
+    list(backend = "torch", locked = TRUE), list(source = "imported", status = "error")
+  )
+  surveys <- c(
+    lapply(variants, function(v) list(survey_row(1L), do.call(survey_row, c(list(2L), v)))),
+    list(list(survey_row(1L), survey_row(2L)), list(survey_row(1L)), list())
+  )
+  r_verdicts <- lapply(surveys, function(rows) {
+    s <- new_survey(rows)
+    list(consistent = s$consistent, differences = as.list(s$differences))
+  })
+  rows_json <- jsonlite::toJSON(surveys, auto_unbox = TRUE, na = "null", null = "null")
+  python_verdicts <- jsonlite::fromJSON(simplifyVector = FALSE, python_module_value(
+    "from kbackend import workers",
+    paste0(
+      "json.dumps([{'consistent': v['consistent'], 'differences': v['differences']} for v in ",
+      "(workers.summarize(rows) for rows in json.loads(", deparse(as.character(rows_json)), "))])"
+    )
+  ))
+  expect_length(python_verdicts, length(surveys))
+  expect_identical(python_verdicts, r_verdicts)
+})

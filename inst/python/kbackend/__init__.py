@@ -44,6 +44,7 @@ _LAZY = {
     "backend_info_json": "info",
     "check_keras_backend": "setting",
     "change_keras_backend_json": "setting",  # the R bridge's setter: the decided changes as data
+    "environment_mismatch_json": "r_session",  # the R bridge: R's environment against this process's
     "use_keras_backend": "setting",
     "with_keras_backend": "setting",
     "backend_survey": "workers",
@@ -68,6 +69,7 @@ MYPY = False
 if MYPY or _sys.version_info < (3, 7):  # type checkers see them; 3.6 has no module __getattr__ (PEP 562)
     from .info import backend_info, backend_info_json
     from .matrix import usable_keras_backends
+    from .r_session import environment_mismatch_json  # noqa: F401 - for the R bridge, not the public API
     from .setting import change_keras_backend_json  # noqa: F401 - for the R bridge, not the public API
     from .setting import check_keras_backend, use_keras_backend, with_keras_backend
     from .workers import backend_survey, use_keras_backend_on

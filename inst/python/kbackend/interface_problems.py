@@ -25,7 +25,46 @@ def problems(record: "Dict[str, Any]", facts: "Dict[str, Any]", applied: "Dict[s
         found.extend(_keras3(record, facts, applied))
     elif facts["name"] == "keras":
         found.extend(_legacy(record, facts, applied, environ))
+    found.extend(_loading(facts))
     return found
+
+
+def _loading(facts: "Dict[str, Any]") -> "List[Dict[str, str]]":
+    """What loading the interface itself will do, from R's facts: fail on
+    an old reticulate, or switch the Python that reticulate starts."""
+    found: "List[Dict[str, str]]" = []
+    requirement, installed = facts["reticulate_requirement"], facts["reticulate_version"]
+    if not facts["loaded"] and requirement and installed and not _satisfies(installed, requirement):
+        found.append(problem(
+            "reticulate-too-old",
+            "{} {} needs reticulate {}, but reticulate {} is installed: library({}) will fail.".format(
+                facts["name"], facts["version"], requirement, installed, facts["name"]),
+            "Update reticulate: install.packages(\"reticulate\"), then restart R."))
+    copy = facts["python_copy"]
+    if copy is not None and copy["python"] != copy["reticulate_python"]:
+        now = copy["reticulate_python"]
+        found.append(problem(
+            "keras-python-overrides",
+            "{} copies {} over RETICULATE_PYTHON when it loads: reticulate will use {}, not {}.".format(
+                facts["name"], copy["from"], copy["python"],
+                "its own choice" if now is None else "RETICULATE_PYTHON={}".format(now)),
+            "Unset {}, or set it to the Python you mean to use.".format(copy["from"])))
+    return found
+
+
+def _satisfies(version: str, requirement: str) -> bool:
+    """Whether an R package ``version`` meets an R requirement such as
+    ">= 1.36.0" (R compares the numbers between dots and dashes)."""
+    operator, _, wanted = requirement.partition(" ")
+
+    def numbers(text: str) -> "List[int]":
+        return [int(part) for part in text.replace("-", ".").split(".") if part.isdigit()]
+
+    if operator == ">=":
+        return numbers(version) >= numbers(wanted)
+    if operator == ">":
+        return numbers(version) > numbers(wanted)
+    return True
 
 
 def settle(record: "Dict[str, Any]", facts: "Dict[str, Any]", environ: "Dict[str, str]",

@@ -77,7 +77,23 @@ def parse(facts: "Any") -> "Optional[Dict[str, Any]]":
         "connected": bool(connected) if connected is not None else None,
         "reticulate_version": facts.get("reticulate_version") if isinstance(
             facts.get("reticulate_version"), str) else None,
+        # the reticulate the interface's DESCRIPTION requires, e.g. ">= 1.36.0"
+        "reticulate_requirement": facts.get("reticulate_requirement") if isinstance(
+            facts.get("reticulate_requirement"), str) else None,
+        # what its load copies over RETICULATE_PYTHON: {"from", "python", "reticulate_python"}
+        "python_copy": _python_copy(facts.get("python_copy")),
     }
+
+
+def _python_copy(value: "Any") -> "Optional[Dict[str, Optional[str]]]":
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("from"), str) or not isinstance(
+            value.get("python"), str):
+        raise ValueError("interface 'python_copy' must be a dict with 'from' and 'python'")
+    current = value.get("reticulate_python")
+    return {"from": value["from"], "python": value["python"],
+            "reticulate_python": current if isinstance(current, str) else None}
 
 
 def _at_least(facts: "Dict[str, Any]", release: "Tuple[int, ...]") -> bool:
