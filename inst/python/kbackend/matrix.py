@@ -16,7 +16,7 @@ from .errors import BackendNotInstalledError, InvalidBackendError, KBackendError
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Optional
+    from typing import Any, Dict, List, Mapping, Optional
 
 
 def usable_keras_backends(backends: "Optional[List[str]]" = None,
@@ -57,7 +57,7 @@ def usable_keras_backends(backends: "Optional[List[str]]" = None,
     }
 
 
-def _judge(name: "Any", interface: "Optional[Dict[str, Any]]", record: "Dict[str, Any]",
+def _judge(name: "Any", interface: "Optional[Dict[str, Any]]", record: "Mapping[str, Any]",
            known: bool) -> "Dict[str, Any]":
     if not record["keras"]["installed"]:
         # no backend imports without Keras: that is the reason, for every name

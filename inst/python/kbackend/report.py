@@ -11,7 +11,7 @@ only, so the report prints on any terminal and locale.
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Optional
+    from typing import Any, Dict, List, Mapping, Optional
 
 _HOME_SOURCES = {"KERAS_HOME": "KERAS_HOME", "home": "the home directory", "tmp": "/tmp (the home is not writable)"}
 _VERIFY_FAILURES = {"timeout": "timed out", "crashed": "crashed"}
@@ -39,7 +39,7 @@ def _tf_keras(route: "Dict[str, Any]") -> str:
     return "routes to {}, {} ({})".format(target, outcome, route["reason"])
 
 
-def _verify(record: "Dict[str, Any]") -> "Dict[str, Optional[str]]":
+def _verify(record: "Mapping[str, Any]") -> "Dict[str, Optional[str]]":
     result = record["verify"]
     if not result:
         return {}
@@ -67,7 +67,7 @@ def _verify(record: "Dict[str, Any]") -> "Dict[str, Optional[str]]":
     return phrases
 
 
-def phrases(record: "Dict[str, Any]") -> "Dict[str, Optional[str]]":
+def phrases(record: "Mapping[str, Any]") -> "Dict[str, Optional[str]]":
     """Each fact of ``record`` worded once, for every renderer: a dict of
     plain, unstyled strings (None where the record has nothing to say)."""
     keras = record["keras"]
@@ -97,7 +97,7 @@ def phrases(record: "Dict[str, Any]") -> "Dict[str, Optional[str]]":
     return words
 
 
-def format_report(record: "Dict[str, Any]") -> str:
+def format_report(record: "Mapping[str, Any]") -> str:
     """The report ``python -m kbackend`` prints."""
     words = phrases(record)
     rows = [

@@ -26,7 +26,9 @@ from .errors import (
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, Iterator, List, Optional, TypedDict
+    from typing import Any, Dict, Iterator, List, Mapping, Optional, TypedDict
+
+    from .record import Record
 else:  # the record's types matter to type checkers only (Python 3.6 has no TypedDict)
     TypedDict = dict
 
@@ -39,7 +41,7 @@ NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?:-cpu|-gpu
 _NAME = re.compile(NAME_PATTERN)
 
 
-def check_keras_backend(name: "Any", interface: "Optional[Dict[str, Any]]" = None) -> "Dict[str, Any]":
+def check_keras_backend(name: "Any", interface: "Optional[Dict[str, Any]]" = None) -> "Record":
     """Would ``import keras`` work with backend ``name``?  Changes nothing.
 
     This is the prediction itself, made with ``KERAS_BACKEND=name``: it
@@ -262,7 +264,7 @@ def use_keras_backend(name: str, persist: bool = False,
 _CPU_VARIABLE = {"jax": ("JAX_PLATFORMS", "cpu"), "tensorflow": ("CUDA_VISIBLE_DEVICES", "-1")}
 
 
-def device_variables(record: "Dict[str, Any]", backend: str, device: str) -> "Dict[str, Optional[str]]":
+def device_variables(record: "Mapping[str, Any]", backend: str, device: str) -> "Dict[str, Optional[str]]":
     """The variables to set (a value) or unset (None) so that ``backend``
     runs on ``device`` ("cpu" or "gpu"), validated against the device
     forecast; raises :class:`DeviceError` when the device is not possible

@@ -13,7 +13,7 @@ import math
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Optional
+    from typing import Any, List, Mapping, Optional
 
 
 def _finite(value: "Any") -> "Any":
@@ -41,7 +41,7 @@ def _finite(value: "Any") -> "Any":
     return holder[0]
 
 
-def record_json(record: "Dict[str, Any]", indent: "Optional[int]" = None) -> str:
+def record_json(record: "Mapping[str, Any]", indent: "Optional[int]" = None) -> str:
     """The record as strict JSON (no NaN/Infinity literals), for R and ``--json``."""
     try:
         return json.dumps(record, indent=indent, allow_nan=False)
