@@ -30,7 +30,10 @@
 #' kbackend is tested; call [use_keras_backend()] before starting them).
 #' Python pools (multiprocessing, concurrent.futures, loky), Dask and Ray
 #' are covered by the Python module's own `use_keras_backend_on()` and
-#' `backend_survey()`.
+#' `backend_survey()`; that `use_keras_backend_on()` refuses a Ray runtime
+#' (Ray starts its workers on demand: use its `runtime_env`) with
+#' `WorkersUnreachableError`, class `kbackend_error_workers_unreachable` when
+#' it reaches R.
 #'
 #' @param cl A cluster from the parallel package ([parallel::makeCluster()],
 #'   [parallel::makePSOCKcluster()], `parallelly::makeClusterPSOCK()`, ...):

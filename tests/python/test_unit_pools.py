@@ -18,7 +18,7 @@ import sys
 import unittest
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
-from unit_support import HERE, KERAS3, installed
+from unit_support import HERE, KERAS3, installed  # first: it puts kbackend on sys.path
 
 import kbackend
 from kbackend import pool_gate
@@ -50,11 +50,22 @@ def in_each(pool, function, processes=2):
         return [future.result(TIMEOUT) for future in [pool.submit(function, barrier) for _ in range(processes)]]
 
 
+@contextlib.contextmanager
+def closing_pool(pool):
+    """A multiprocessing pool closed and joined at the end: its workers
+    finish their queue and exit, instead of being killed (terminate())."""
+    try:
+        yield pool
+    finally:
+        pool.close()
+        pool.join()
+
+
 def process_pools():
     """(name, factory) for a two-worker pool of each kind and start method."""
     for method in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context(method)
-        yield "Pool-" + method, lambda context=context: context.Pool(2)
+        yield "Pool-" + method, lambda context=context: closing_pool(context.Pool(2))
     yield "ProcessPoolExecutor", lambda: ProcessPoolExecutor(2)
 
 
@@ -119,8 +130,9 @@ class ProcessPools(unittest.TestCase):
 class ThreadPools(unittest.TestCase):
     def test_threads_are_this_process(self):
         with in_workers(KERAS3):
-            for pool in (ThreadPoolExecutor(2), multiprocessing.pool.ThreadPool(2)):
-                with self.subTest(pool=type(pool).__name__), pool:
+            for name, factory in (("ThreadPoolExecutor", lambda: ThreadPoolExecutor(2)),
+                                  ("ThreadPool", lambda: closing_pool(multiprocessing.pool.ThreadPool(2)))):
+                with self.subTest(pool=name), factory() as pool:
                     survey = kbackend.backend_survey(pool, timeout=WAIT)
                     self.assertEqual([(row["worker"], row["pid"]) for row in survey["workers"]], [(0, os.getpid())])
                     self.assertEqual(kbackend.use_keras_backend_on(pool, "jax", timeout=WAIT), {0: "tensorflow"})

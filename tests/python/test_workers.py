@@ -285,8 +285,12 @@ PROCESS_POOLS = ["Pool-" + method for method in multiprocessing.get_all_start_me
 def process_pool(kind):
     """A pool of two worker processes, shut down (its workers killed) afterwards."""
     if kind.startswith("Pool-"):
-        with multiprocessing.get_context(kind[len("Pool-"):]).Pool(2) as pool:
+        pool = multiprocessing.get_context(kind[len("Pool-"):]).Pool(2)
+        try:
             yield pool
+        finally:  # close and join rather than kill the workers (terminate): see conftest.collect_ignore
+            pool.close()
+            pool.join()
     elif kind == "ProcessPoolExecutor":
         with ProcessPoolExecutor(2) as pool:
             yield pool
