@@ -90,11 +90,8 @@ class PoolReach(Reach):
     held once for the block (:class:`kbackend.pool_gate.PoolSession`),
     labelled 0, 1, ... in (host, pid) order."""
 
-    def __init__(self, submit: "Callable[..., Any]", shape: "Any", timeout: float) -> None:
-        from . import pool_gate
-
-        tasks, live_pids = shape
-        self.session = pool_gate.PoolSession(submit, tasks, live_pids, timeout)
+    def __init__(self, session: "Any") -> None:
+        self.session = session
 
     def __enter__(self) -> "Reach":
         self.session.__enter__()
@@ -225,8 +222,6 @@ def reach(target: "Any", timeout: float) -> Reach:
     import concurrent.futures
     import multiprocessing.pool
 
-    from . import pool_gate
-
     if isinstance(target, (concurrent.futures.ThreadPoolExecutor, multiprocessing.pool.ThreadPool)):
         submit = _futures_submit(target) if hasattr(target, "submit") else _multiprocessing_submit(target)
         return ThreadReach(lambda function, *args: submit(function, None, *args).result(timeout))
@@ -236,7 +231,10 @@ def reach(target: "Any", timeout: float) -> Reach:
         submit = _futures_submit(target)
     else:
         raise TypeError("kbackend reaches the workers of {}, not of {}".format(ACCEPTED, type(target).__name__))
+    from . import pool_gate  # process pools only
+
     shape = pool_gate.pool_shape(target)
     if shape is None:
         return SampledReach(submit, 2 * (os.cpu_count() or 1), timeout)
-    return PoolReach(submit, shape, timeout)
+    tasks, live_pids = shape
+    return PoolReach(pool_gate.PoolSession(submit, tasks, live_pids, timeout))

@@ -65,10 +65,12 @@ class PoolSession:
     """Every live worker process of a pool, held for the duration of a
     ``with`` block; :meth:`run` calls a worker-side function in each.
 
-    ``submit(function, *args)`` submits a task to the pool and returns an
-    object with ``done()`` (a finished task, while the session still holds
-    workers, means it failed) and ``error()``; ``add_callback(handle,
-    callback)`` calls ``callback`` when it ends.
+    ``submit(function, on_end, *args)`` submits a task to the pool, has it
+    call ``on_end()`` when it ends, and returns an object with ``done()``
+    and ``error()`` (a task that ends while the session is still collecting
+    has failed: see :func:`_raise_early_end`).  ``tasks`` is how many tasks
+    reach every worker; ``live_pids()`` the pids of the live workers now
+    (None if unknown); see :func:`pool_shape`.
     """
 
     def __init__(self, submit: "Callable[..., Any]", tasks: int, live_pids: "Callable[[], Optional[Set[int]]]",

@@ -131,17 +131,17 @@ def gated_session(address: "Tuple[str, int]", token: str, timeout: float) -> boo
         return False
     try:
         connection.sendall((json.dumps(hello) + "\n").encode("utf-8"))
-        lines = connection.makefile("r", encoding="utf-8")
-        for line in lines:
-            request = json.loads(line)
-            name = request.get("call")
-            if name is None:
-                return True
-            if name not in SESSION_CALLS:
-                answer = _refusal(ValueError("not a worker call: {!r}".format(name)))  # type: Any
-            else:
-                answer = globals()[name](*request.get("args", []))
-            connection.sendall((json.dumps(answer) + "\n").encode("utf-8"))
+        with connection.makefile("r", encoding="utf-8") as lines:
+            for line in lines:
+                request = json.loads(line)
+                name = request.get("call")
+                if name is None:
+                    return True
+                if name not in SESSION_CALLS:
+                    answer = _refusal(ValueError("not a worker call: {!r}".format(name)))  # type: Any
+                else:
+                    answer = globals()[name](*request.get("args", []))
+                connection.sendall((json.dumps(answer) + "\n").encode("utf-8"))
         return False  # the parent went away without releasing
     except (OSError, ValueError):
         return False
