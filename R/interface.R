@@ -115,11 +115,7 @@ python_copy <- function(iface, python_started) {
   }
   current <- Sys.getenv("RETICULATE_PYTHON", unset = NA)
   list(
-    from = if (is.na(Sys.getenv("KERAS_PYTHON", unset = NA))) {
-      "TENSORFLOW_PYTHON"
-    } else {
-      "KERAS_PYTHON"
-    },
+    from = attr(env, "from"),
     python = unname(env[["RETICULATE_PYTHON"]]),
     reticulate_python = if (is.na(current)) NULL else current
   )
@@ -153,9 +149,13 @@ interface_python_env <- function(iface) {
   copy_variable(env, "KERAS_PYTHON")
 }
 
+# The attribute `from` names the variable copied last: the one that wins.
 copy_variable <- function(env, from) {
   value <- Sys.getenv(from, unset = NA)
-  if (is.na(value)) env else c(env[names(env) != "RETICULATE_PYTHON"], RETICULATE_PYTHON = value)
+  if (is.na(value)) {
+    return(env)
+  }
+  structure(c(env[names(env) != "RETICULATE_PYTHON"], RETICULATE_PYTHON = value), from = from)
 }
 
 # The module and virtual environments the interface registers with
