@@ -22,7 +22,7 @@ from unit_support import HERE, KERAS3, installed  # first: it puts kbackend on s
 
 import kbackend
 from kbackend import pool_gate
-from workers_support import TIMEOUT, pid_at_barrier
+from workers_support import in_each, pid_at_barrier
 
 #: The directory kbackend is imported from.
 KBACKEND_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(kbackend.__file__)))
@@ -38,16 +38,6 @@ def in_workers(libraries):
     with installed(libraries, KERAS_BACKEND="tensorflow"):
         sys.path.extend([KBACKEND_PARENT, HERE])
         yield
-
-
-def in_each(pool, function, processes=2):
-    """``function(barrier)`` once in each of ``processes`` workers."""
-    with multiprocessing.Manager() as manager:
-        barrier = manager.Barrier(processes)
-        if hasattr(pool, "apply_async"):
-            return [handle.get(TIMEOUT) for handle in
-                    [pool.apply_async(function, (barrier,)) for _ in range(processes)]]
-        return [future.result(TIMEOUT) for future in [pool.submit(function, barrier) for _ in range(processes)]]
 
 
 @contextlib.contextmanager

@@ -29,8 +29,8 @@ distributed = import_or_skip("distributed")
 
 import kbackend
 from kbackend import workers
-from workers_support import TIMEOUT, deviate_at_barrier, environment_variable, keras_backend_variable, loaded_heavy, \
-    pid_at_barrier, real_backend, real_backend_at_barrier, report
+from workers_support import TIMEOUT, deviate_at_barrier, environment_variable, in_each, keras_backend_variable, \
+    loaded_heavy, pid_at_barrier, real_backend, real_backend_at_barrier, report
 
 ROW_FIELDS = ["worker", "host", "pid", "python", "backend", "device", "source", "status", "keras_version", "locked",
               "error"]
@@ -197,19 +197,6 @@ def test_multiprocessing_children_inherit_the_backend(method, keras_sandbox):
 
 # ---------------------------------------------------------------------------
 # concurrent.futures
-
-def in_each(pool, function, *args, processes=2):
-    """``function(barrier, *args)`` once in each of ``processes`` pool
-    workers: a barrier of that many parties keeps any worker from taking two
-    calls.  Any pool: concurrent.futures, loky or multiprocessing."""
-    with multiprocessing.Manager() as manager:
-        barrier = manager.Barrier(processes)
-        if hasattr(pool, "apply_async"):
-            handles = [pool.apply_async(function, (barrier,) + args) for _ in range(processes)]
-            return [handle.get(TIMEOUT) for handle in handles]
-        futures = [pool.submit(function, barrier, *args) for _ in range(processes)]
-        return [future.result(TIMEOUT) for future in futures]
-
 
 def real_backend_in_each(pool, processes):
     """real_backend() once in each of ``processes`` pool workers, by pid."""

@@ -1,11 +1,14 @@
-"""Functions that run inside worker processes for test_workers.py.
+"""Functions that run inside worker processes for test_workers.py and
+test_unit_pools.py, and :func:`in_each`, which runs one in each worker.
 
 They live in a module of their own, at top level, so that every kind of
 worker -- fork, spawn and forkserver children, process-pool workers, Dask
 workers -- unpickles them by reference without importing pytest or the test
 module.  ``real_backend`` is the ground truth: it imports Keras for real.
+Standard library only.
 """
 
+import multiprocessing
 import os
 import sys
 
@@ -57,6 +60,20 @@ def real_backend_at_barrier(barrier):
     reached ``barrier``: one call per worker process, in distinct workers."""
     barrier.wait(TIMEOUT)
     return real_backend()
+
+
+def in_each(pool, function, *args, processes=2):
+    """In the parent: ``function(barrier, *args)`` once in each of
+    ``processes`` pool workers, their answers in a list.  A barrier of that
+    many parties keeps any worker from taking two calls.  Any pool:
+    concurrent.futures, loky or multiprocessing."""
+    with multiprocessing.Manager() as manager:
+        barrier = manager.Barrier(processes)
+        if hasattr(pool, "apply_async"):
+            handles = [pool.apply_async(function, (barrier,) + args) for _ in range(processes)]
+            return [handle.get(TIMEOUT) for handle in handles]
+        futures = [pool.submit(function, barrier, *args) for _ in range(processes)]
+        return [future.result(TIMEOUT) for future in futures]
 
 
 def pid_at_barrier(barrier):
