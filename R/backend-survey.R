@@ -146,21 +146,21 @@ worker_survey_row <- function() {
 }
 
 # The columns of a survey, in order, with their types: the row fields of
-# the Python module's survey.json (a test compares the two).
+# the Python module's workers.json (a test compares the two).
 survey_columns <- list(
   worker = integer(), host = character(), pid = integer(), python = character(),
   backend = character(), device = character(), source = character(), status = character(),
   keras_version = character(), locked = logical(), error = character()
 )
 
-# Which columns are compared between workers, and which must agree for a
-# survey to be consistent: read from the Python module's survey.json, so R
-# and Python judge a cluster alike.
-survey_fields <- function() {
-  if (is.null(.kb$survey_fields)) {
-    .kb$survey_fields <- jsonlite::fromJSON(file.path(kb_python_path(), "kbackend", "survey.json"))
+# What is compared between workers, which fields must agree for a survey to
+# be consistent, and the words of a refusal (R/workers.R): the Python
+# module's workers.json, so R and Python judge and word workers alike.
+workers_data <- function() {
+  if (is.null(.kb$workers_data)) {
+    .kb$workers_data <- jsonlite::fromJSON(file.path(kb_python_path(), "kbackend", "workers.json"))
   }
-  .kb$survey_fields
+  .kb$workers_data
 }
 
 # A survey from its rows (lists with the survey's fields).
@@ -182,7 +182,7 @@ new_survey <- function(rows) {
 
 # The verdict on a data frame of workers (the survey's columns).
 survey_from_workers <- function(workers) {
-  fields <- survey_fields()
+  fields <- workers_data()
   distinct <- function(column) length(unique(workers[[column]])) > 1
   differences <- fields$compared[vapply(fields$compared, distinct, logical(1))]
   structure(

@@ -43,6 +43,12 @@ abort_from_python <- function(code, message, python_class = NA_character_,
   )
 }
 
+# Messages on one line each: cli's styling goes, line breaks and the spaces
+# around them become one space.
+one_line <- function(x) {
+  trimws(gsub("\\s*\n\\s*", " ", cli::ansi_strip(x)))
+}
+
 # Text shown verbatim inside a cli message.
 cli_escape <- function(x) {
   gsub("}", "}}", gsub("{", "{{", x, fixed = TRUE), fixed = TRUE)

@@ -92,10 +92,6 @@ named_backend_problem <- function(backend, interface) {
   sprintf("%s: %s", backend, verdict$reason[[1]])
 }
 
-one_line <- function(message) {
-  paste(trimws(cli::ansi_strip(strsplit(message, "\n", fixed = TRUE)[[1]])), collapse = " ")
-}
-
 skip_test <- function(reason) {
   if (!requireNamespace("testthat", quietly = TRUE)) {
     kb_abort(

@@ -30,7 +30,7 @@ survey_verdict_text <- function(x) {
     return("No workers answered.")
   }
   if (!isTRUE(x$consistent)) {
-    differ <- intersect(x$differences, survey_fields()$consistency)
+    differ <- intersect(x$differences, workers_data()$consistency)
     return(paste0(
       "Inconsistent: the workers differ in ", paste(differ, collapse = ", "), "."
     ))
@@ -58,7 +58,7 @@ survey_verdict_text <- function(x) {
 
 # The other differences, worth knowing though they do not break consistency.
 survey_notes_text <- function(x) {
-  other <- setdiff(x$differences, survey_fields()$consistency)
+  other <- setdiff(x$differences, workers_data()$consistency)
   if (!length(other)) {
     return(character())
   }
@@ -72,9 +72,7 @@ survey_errors_text <- function(workers) {
     return(character())
   }
   w <- workers[has, , drop = FALSE]
-  sprintf(
-    "Worker %s (pid %s on %s): %s",
-    w$worker, ifelse(is.na(w$pid), "?", w$pid), ifelse(is.na(w$host), "?", w$host),
-    one_line(w$error)
-  )
+  unknown <- function(x) ifelse(is.na(x), "?", x)
+  named <- worker_names(w$worker, unknown(w$pid), unknown(w$host))
+  paste0(upper_first(named), ": ", one_line(w$error))
 }

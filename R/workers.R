@@ -43,9 +43,10 @@
 #'   vector with one element per worker, `NA` where it was unset), invisibly.
 #'
 #'   When a worker refuses, the error has class `kbackend_error` plus the
-#'   class of each refusing worker's error (for instance
+#'   class the refusing workers' errors share (for instance
 #'   `kbackend_error_locked`; `kbackend_error_worker` for an error that is
-#'   not kbackend's own, such as kbackend missing in the worker), and a
+#'   not kbackend's own, such as kbackend missing in the worker; none when
+#'   they differ), and a
 #'   field `workers`: a data frame with one row per refusing worker
 #'   (`worker`, `host`, `pid`, `class`, `message`). Bad arguments raise
 #'   `kbackend_error_bad_argument` before any worker is contacted.
@@ -144,34 +145,54 @@ worker_error_class <- function(classes) {
 
 abort_workers_refused <- function(refusals, backend, n_workers, restored = NULL,
                                   call = rlang::caller_env()) {
-  n_refused <- nrow(refusals) # nolint: object_usage_linter. Used by the cli message.
-  lines <- sprintf(
-    "Worker %d (pid %s on %s): %s",
-    refusals$worker, refusals$pid, refusals$host, one_line(refusals$message)
-  )
-  outcome <- if (is.null(restored)) { # nolint: object_usage_linter. Used by the cli message.
-    "nothing was changed on any worker."
-  } else {
-    "nothing was changed: the workers already changed were set back."
-  }
+  verdict <- workers_refusal(refusals, backend, n_workers, restored)
   kb_abort(
-    c(
-      paste(
-        "Refused to set the Keras backend to {.val {backend}} on",
-        "{n_refused} of {n_workers} worker{?s}; {outcome}"
-      ),
-      stats::setNames(cli_escape(lines), rep("x", length(lines)))
-    ),
-    class = unique(refusals$class),
+    c(cli_escape(verdict$headline),
+      stats::setNames(cli_escape(verdict$lines), rep("x", length(verdict$lines)))),
+    class = verdict$code,
     backend = backend,
     workers = refusals,
     call = call
   )
 }
 
-# A condition message on one line: cli's bullets and wrapping become spaces.
-one_line <- function(x) {
-  trimws(gsub("\\s*\n\\s*", " ", x))
+# The verdict on refusing workers -- the class (the refusals' own when they
+# share one, else kbackend_error), the headline and one line per worker --
+# in the words of the Python module's workers.json: workers.refusal() there
+# makes the same verdict for Python pools (a test compares the two).
+workers_refusal <- function(refusals, backend, n_workers, restored = NULL) {
+  words <- workers_data()$refusal
+  outcome <- if (is.null(restored)) {
+    words$unchanged
+  } else {
+    fill_template(words$restored, restored = restored)
+  }
+  classes <- unique(refusals$class)
+  list(
+    code = if (length(classes) == 1) classes else "kbackend_error",
+    headline = fill_template(words$headline, backend = backend, refused = nrow(refusals),
+                             total = n_workers, outcome = outcome),
+    lines = paste0(worker_names(refusals$worker, refusals$pid, refusals$host), ": ",
+                   one_line(refusals$message))
+  )
+}
+
+# How workers are named in messages ("worker 2 (pid 123 on host)"): the
+# template of workers.json, which worker_name() of the Python module fills.
+worker_names <- function(worker, pid, host) {
+  template <- workers_data()$refusal$worker
+  vapply(seq_along(worker), function(i) {
+    fill_template(template, worker = worker[[i]], pid = pid[[i]], host = host[[i]])
+  }, character(1))
+}
+
+# A workers.json template with its {name} fields filled in.
+fill_template <- function(template, ...) {
+  values <- list(...)
+  for (name in names(values)) {
+    template <- gsub(paste0("{", name, "}"), values[[name]], template, fixed = TRUE)
+  }
+  template
 }
 
 # ---------------------------------------------------------------------------

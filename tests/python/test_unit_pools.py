@@ -84,7 +84,8 @@ class ProcessPools(unittest.TestCase):
                 kbackend.use_keras_backend_on(pool, "torch", timeout=WAIT)
             pids = sorted(in_each(pool, pid_at_barrier))
             message = str(caught.exception)
-            self.assertTrue(message.startswith("2 of 2 workers refused backend 'torch'; nothing was changed:"), message)
+            self.assertTrue(message.startswith('Refused to set the Keras backend to "torch" on 2 of 2 workers; '
+                                               "nothing was changed on any worker."), message)
             for label, pid in enumerate(pids):
                 self.assertIn("worker {} (pid {} on ".format(label, pid), message)
             self.assertEqual(sorted(caught.exception.workers), [0, 1])

@@ -132,7 +132,8 @@ def test_a_refusal_names_every_refusing_worker_and_changes_nothing():
         kbackend.use_keras_backend_on(client, "jax")
     assert caught.value.workers == {"tcp://b:2": "Keras is already loaded in b",
                                     "tcp://c:3": "Keras is already loaded in c"}
-    assert str(caught.value).startswith("2 of 3 workers refused backend 'jax'; nothing was changed")
+    assert str(caught.value).startswith(
+        'Refused to set the Keras backend to "jax" on 2 of 3 workers; nothing was changed on any worker.')
     assert "tcp://b:2: Keras is already loaded in b" in str(caught.value)
     assert [call[0] for call in client.calls] == ["check_on_worker"]
 
@@ -148,13 +149,21 @@ def test_refusals_of_different_kinds_raise_the_base_class():
                                     "tcp://b:2": "kbackend could not run there: ValueError: kbackend import failed"}
 
 
+def test_workers_kbackend_cannot_run_in_raise_worker_failed():
+    client = FakeClient({"check_on_worker": {"tcp://a:1": OK, "tcp://b:2": ValueError("no module named kbackend")}})
+    with pytest.raises(kbackend.WorkerFailedError) as caught:
+        kbackend.use_keras_backend_on(client, "torch")
+    assert caught.value.code == "kbackend_error_worker"
+    assert str(caught.value).splitlines()[1] == "  tcp://b:2: kbackend could not run there: ValueError: no module named kbackend"
+
+
 def test_a_worker_refusing_late_gets_the_others_restored():
     client = FakeClient({
         "check_on_worker": {"tcp://a:1": OK, "tcp://b:2": OK},
         "set_on_worker": {"tcp://a:1": dict(OK, previous="numpy", saved={"KERAS_BACKEND": "numpy"}),
                           "tcp://b:2": refusal("kbackend_error_locked", "imported meanwhile")},
         "restore_on_worker": {"tcp://a:1": None, "tcp://b:2": None}})
-    with pytest.raises(kbackend.BackendLockedError, match="the 1 workers already changed were restored"):
+    with pytest.raises(kbackend.BackendLockedError, match=r"the workers already changed \(1\) were set back"):
         kbackend.use_keras_backend_on(client, "jax")
     assert client.calls[-1] == ("restore_on_worker", ({"KERAS_BACKEND": "numpy"},), ["tcp://a:1"])
 

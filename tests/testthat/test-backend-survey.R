@@ -60,15 +60,15 @@ test_that("a worker on another kind of device makes the survey inconsistent", {
 
 test_that("the survey's columns and verdict fields are the Python module's", {
   local_clean_env(python = NULL)
-  shared <- jsonlite::fromJSON(file.path(kb_python_path(), "kbackend", "survey.json"))
+  shared <- jsonlite::fromJSON(file.path(kb_python_path(), "kbackend", "workers.json"))
   expect_identical(names(survey_columns), shared$row_fields)
   fields <- python_module_value(
     "from kbackend import workers",
     "[workers.ROW_FIELDS, workers.COMPARED_FIELDS, workers.CONSISTENCY_FIELDS]"
   )
   expect_identical(fields[[1]], names(survey_columns))
-  expect_identical(fields[[2]], survey_fields()$compared)
-  expect_identical(fields[[3]], survey_fields()$consistency)
+  expect_identical(fields[[2]], workers_data()$compared)
+  expect_identical(fields[[3]], workers_data()$consistency)
 })
 
 test_that("missing values count as a value of their own", {

@@ -107,9 +107,9 @@ test_that("use_keras_backend_on() switches running workers, and refuses on a loc
   expect_false("kbackend_error_worker" %in% res$error$class)
   expect_match(res$error$message, "Refused to set the Keras backend to \"jax\" on 1 of 2 workers",
                fixed = TRUE)
-  expect_match(res$error$message, sprintf("Worker 1 (pid %d on ", res$pids[[1]]), fixed = TRUE)
+  expect_match(res$error$message, sprintf("worker 1 (pid %d on ", res$pids[[1]]), fixed = TRUE)
   expect_match(res$error$message, "already loaded", fixed = TRUE)
-  expect_false(grepl("Worker 2", res$error$message, fixed = TRUE))
+  expect_false(grepl("worker 2", res$error$message, fixed = TRUE))
   expect_false(grepl(as.character(res$pids[[2]]), res$error$message, fixed = TRUE))
   expect_equal(res$error$backend, "jax")
   w <- res$error$workers
@@ -206,22 +206,71 @@ test_that("refusals name each worker; a change undone says so", {
   expect_equal(refusals$class, c("kbackend_error_locked", "kbackend_error_worker"))
   expect_equal(nrow(worker_refusals(answers[1])), 0L)
 
+  # refusing for different reasons: the base class only
   err <- tryCatch(abort_workers_refused(refusals, "jax", 3L), error = function(e) e)
-  expect_s3_class(err, "kbackend_error_locked")
-  expect_s3_class(err, "kbackend_error_worker")
   expect_s3_class(err, "kbackend_error")
+  expect_false(inherits(err, "kbackend_error_locked") || inherits(err, "kbackend_error_worker"))
   msg <- conditionMessage(err)
   expect_match(msg, "on 2 of 3 workers; nothing was changed on any worker.", fixed = TRUE)
-  expect_match(msg, "Worker 2 (pid 12 on h): Keras is already loaded with 'torch'.", fixed = TRUE)
-  expect_match(msg, "Worker 3 (pid 13 on g): there is no package called 'kbackend'", fixed = TRUE)
+  expect_match(msg, "worker 2 (pid 12 on h): Keras is already loaded with 'torch'.", fixed = TRUE)
+  expect_match(msg, "worker 3 (pid 13 on g): there is no package called 'kbackend'", fixed = TRUE)
   expect_identical(err$workers, refusals)
 
   err <- tryCatch(abort_workers_refused(refusals[1, ], "jax", 3L, restored = 2L),
                   error = function(e) e)
+  expect_s3_class(err, "kbackend_error_locked")
   expect_match(conditionMessage(err), paste(
-    "on 1 of 3 workers; nothing was changed: the workers already changed",
+    "on 1 of 3 workers; nothing was changed: the workers already changed (2)",
     "were set back."
   ), fixed = TRUE)
+})
+
+test_that("R and the Python module word and class a refusal alike", {
+  local_clean_env(python = NULL)
+  # the same refusals, judged by R (R clusters) and by workers.refusal()
+  # (Python pools): each class alone, mixed, and a change undone
+  refusals <- data.frame(
+    worker = c(1L, 2L, 4L), host = c("h", "h", "g"), pid = c(11L, 12L, 13L),
+    class = c("kbackend_error_locked", "kbackend_error_not_installed", "kbackend_error_worker"),
+    message = c("Keras is already loaded\n  with 'torch'.", "jax is not installed.", "it died"),
+    stringsAsFactors = FALSE
+  )
+  cases <- list(
+    list(rows = 1L, restored = NULL), list(rows = 2L, restored = NULL),
+    list(rows = 3L, restored = 1L), list(rows = 1:3, restored = NULL), list(rows = 1:2, restored = 2L)
+  )
+  r_verdicts <- lapply(cases, function(case) {
+    workers_refusal(refusals[case$rows, ], "jax", 5L, case$restored)
+  })
+  python_cases <- lapply(cases, function(case) {
+    rows <- refusals[case$rows, ]
+    list(
+      restored = case$restored,
+      refused = lapply(seq_len(nrow(rows)), function(i) list(
+        worker = rows$worker[[i]], pid = rows$pid[[i]], host = rows$host[[i]],
+        # the Python side's own code for a worker kbackend could not run in
+        code = if (rows$class[[i]] == "kbackend_error_worker") NULL else rows$class[[i]],
+        message = rows$message[[i]]
+      ))
+    )
+  })
+  cases_json <- jsonlite::toJSON(python_cases, auto_unbox = TRUE, null = "null")
+  python_verdicts <- jsonlite::fromJSON(simplifyVector = FALSE, python_module_value(
+    "from kbackend import workers_data as w",
+    paste0(
+      "json.dumps([w.refusal('jax', [dict(r, worker=w.worker_name(r['worker'], r['pid'], r['host'])) ",
+      "for r in case['refused']], 5, case['restored']) for case in json.loads(",
+      deparse(as.character(cases_json)), ")])"
+    )
+  ))
+  expect_length(python_verdicts, length(cases))
+  for (i in seq_along(cases)) {
+    expect_identical(python_verdicts[[i]]$code, r_verdicts[[i]]$code)
+    expect_identical(python_verdicts[[i]]$headline, r_verdicts[[i]]$headline)
+    expect_identical(unlist(python_verdicts[[i]]$lines), r_verdicts[[i]]$lines)
+  }
+  expect_identical(r_verdicts[[4]]$code, "kbackend_error")
+  expect_identical(r_verdicts[[3]]$code, "kbackend_error_worker")
 })
 
 test_that("use_keras_backend_on() and backend_survey() refuse bad arguments before contacting anyone", {

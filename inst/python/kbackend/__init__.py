@@ -28,6 +28,7 @@ from .errors import (
     InvalidBackendError,
     KBackendError,
     KerasImportError,
+    WorkerFailedError,
     WorkersUnreachableError,
 )
 
@@ -82,6 +83,7 @@ __all__ = [
     "InvalidBackendError",
     "KBackendError",
     "KerasImportError",
+    "WorkerFailedError",
     "WorkersUnreachableError",
     "__version__",
     "backend_info",

@@ -58,3 +58,10 @@ class WorkersUnreachableError(KBackendError):
     workers): the message names the engine's own way."""
 
     code = "kbackend_error_workers_unreachable"
+
+
+class WorkerFailedError(KBackendError):
+    """A setting across workers was refused because kbackend could not run
+    in a worker (not importable there, or the worker died)."""
+
+    code = "kbackend_error_worker"

@@ -23,6 +23,7 @@ import json
 import os
 
 from .worker_side import gated_session
+from .workers_data import worker_name
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
@@ -155,7 +156,7 @@ class PoolSession:
     def describe(self, label: int) -> str:
         """How a worker is named in messages: its label and its process."""
         _connection, _reader, host, pid = self.held[label]
-        return "worker {} (pid {} on {})".format(label, pid, host)
+        return worker_name(label, pid, host)
 
     def run(self, function: "Any", *args: "Any", only: "Optional[List[int]]" = None) -> "Dict[int, Any]":
         """``function(*args)`` in every held worker (or those in ``only``):

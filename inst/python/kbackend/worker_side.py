@@ -22,21 +22,11 @@ from . import errors
 from .info import backend_info
 from .keras_json import describe_exception
 from .setting import change_keras_backend, plan_keras_backend
+from .workers_data import ROW_FIELDS
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
     from typing import Any, Dict, Optional, Tuple
-
-
-def _survey_fields() -> "Dict[str, Any]":
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "survey.json")) as handle:
-        return dict(json.load(handle))
-
-
-#: What a survey reports and compares, shared with the R package (survey.json).
-FIELDS = _survey_fields()
-#: The fields of a survey row, in order.
-ROW_FIELDS = tuple(FIELDS["row_fields"])
 
 
 def survey_row(worker: "Any" = None) -> "Dict[str, Any]":

@@ -32,24 +32,18 @@ from .keras_json import describe_exception
 
 # the worker-side functions, under the names they are pickled by (see worker_side)
 from .worker_side import (  # noqa: F401
-    FIELDS,
-    ROW_FIELDS,
     check_on_worker,
     gated_session,
     restore_on_worker,
     set_on_worker,
     survey_row,
 )
+from .workers_data import COMPARED_FIELDS, CONSISTENCY_FIELDS, ROW_FIELDS, refusal
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
-    from typing import Any, Dict, List, Optional, Tuple
+    from typing import Any, Dict, List, Optional
 
-#: Fields compared across workers for ``differences``, in the order reported.
-COMPARED_FIELDS = tuple(FIELDS["compared"])
-#: Fields that must agree for a survey to be ``consistent``: the same backend
-#: on the same kind of device, working or failing alike, with the same Keras.
-CONSISTENCY_FIELDS = tuple(FIELDS["consistency"])
 #: Seconds a survey or setting waits for every worker of a pool or Ray to answer.
 DEFAULT_TIMEOUT = 60.0
 
@@ -210,45 +204,43 @@ def use_keras_backend_on(executor_or_client: "Any", name: str, device: "Optional
         answers = workers.run(check_on_worker, name, device)
         refused = _refusals(answers, workers)
         if refused:
-            raise _refusal_error(name, refused, len(answers), "nothing was changed")
+            raise _refusal_error(name, refused, len(answers))
         results = workers.run(set_on_worker, name, device)
         refused = _refusals(results, workers)
         if refused:
             changed = [label for label in results if label not in refused]
             for label in changed:
                 workers.run_on(label, restore_on_worker, results[label]["saved"])
-            raise _refusal_error(name, refused, len(results), "the {} workers already changed were restored".format(
-                len(changed)))
+            raise _refusal_error(name, refused, len(results), restored=len(changed))
     return {label: results[label]["previous"] for label in sorted(results, key=str)}
 
 
-def _refusals(answers: "Dict[Any, Any]", workers: "engines.Reach") -> "Dict[Any, Tuple[Optional[str], str, str]]":
-    """worker -> (error code, how it is named, message) for every worker that did not say ok."""
-    refused: "Dict[Any, Tuple[Optional[str], str, str]]" = {}
+def _refusals(answers: "Dict[Any, Any]", workers: "engines.Reach") -> "Dict[Any, Dict[str, Any]]":
+    """worker -> its refusal (as :func:`kbackend.workers_data.refusal` takes
+    it) for every worker that did not say ok, in worker order."""
+    refused: "Dict[Any, Dict[str, Any]]" = {}
     for label in sorted(answers, key=str):
         answer = answers[label]
         if isinstance(answer, BaseException):
-            refused[label] = (None, workers.describe(label),
-                              "kbackend could not run there: {}".format(describe_exception(answer)))
+            refused[label] = {"worker": workers.describe(label), "code": None,
+                              "message": "kbackend could not run there: {}".format(describe_exception(answer))}
         elif not answer["ok"]:
-            refused[label] = (answer["code"], workers.describe(label), answer["message"])
+            refused[label] = {"worker": workers.describe(label), "code": answer["code"], "message": answer["message"]}
     return refused
 
 
-def _error_class(code: "Optional[str]") -> "type":
-    """The KBackendError subclass a worker's refusal ``code`` stands for."""
+def _error_class(code: str) -> "type":
+    """The KBackendError subclass a refusal ``code`` stands for (the base
+    class for a code no subclass carries, such as a worker's own failure)."""
     for value in vars(errors).values():
         if isinstance(value, type) and issubclass(value, errors.KBackendError) and value.code == code:
             return value
     return errors.KBackendError
 
 
-def _refusal_error(name: str, refused: "Dict[Any, Tuple[Optional[str], str, str]]", total: int,
-                   outcome: str) -> "errors.KBackendError":
-    codes = {code for code, _named, _message in refused.values()}
-    cls = _error_class(codes.pop()) if len(codes) == 1 else errors.KBackendError
-    lines = ["{} of {} workers refused backend {!r}; {}:".format(len(refused), total, name, outcome)]
-    lines.extend("  {}: {}".format(named, message) for _code, named, message in refused.values())
-    error = cls("\n".join(lines))
-    error.workers = {label: message for label, (_code, _named, message) in refused.items()}
+def _refusal_error(name: str, refused: "Dict[Any, Dict[str, Any]]", total: int,
+                   restored: "Optional[int]" = None) -> "errors.KBackendError":
+    verdict = refusal(name, list(refused.values()), total, restored)
+    error = _error_class(verdict["code"])("\n".join([verdict["headline"]] + ["  " + line for line in verdict["lines"]]))
+    error.workers = {label: entry["message"] for label, entry in refused.items()}
     return error
