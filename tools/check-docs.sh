@@ -54,11 +54,8 @@ fi
 # --- 1. stage and install -----------------------------------------------------
 STAGE=$WORK/src/kbackend
 mkdir -p "$STAGE" "$WORK/lib" "$WORK/home" "$WORK/tmp"
-# the package's files (tools/r-package-files), and pkgdown's configuration
-while read -r item; do
-  if [ -e "$ROOT/$item" ]; then cp -RL "$ROOT/$item" "$STAGE/"; fi
-done < <(grep -v '^#' "$ROOT/tools/r-package-files"; printf '%s\n' _pkgdown.yml pkgdown)
-find "$STAGE" \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +
+# the checkout's source, pkgdown's configuration included
+"$ROOT/tools/stage-r-package.sh" "$STAGE"
 log "installing the package into a temporary library"
 R CMD INSTALL --no-multiarch --no-test-load --library="$WORK/lib" "$STAGE" \
   >"$WORK/install.log" 2>&1 || { cat "$WORK/install.log"; die "R CMD INSTALL failed"; }

@@ -33,11 +33,8 @@ unset RETICULATE_PYTHON RETICULATE_PYTHON_ENV KERAS_BACKEND KERAS_HOME TF_USE_LE
 
 # kbackend from this checkout (staged: the checkout holds gigabytes of .venv*)
 LIB=$WORK/lib
-mkdir -p "$LIB" "$WORK/src/kbackend"
-while read -r item; do
-  if [ -e "$ROOT/$item" ]; then cp -RL "$ROOT/$item" "$WORK/src/kbackend/"; fi
-done < <(grep -v '^#' "$ROOT/tools/r-package-files")
-find "$WORK/src" -name __pycache__ -prune -exec rm -rf {} +
+mkdir -p "$LIB"
+"$ROOT/tools/stage-r-package.sh" "$WORK/src/kbackend"
 R CMD INSTALL --no-test-load --no-docs --no-html -l "$LIB" "$WORK/src/kbackend" >"$WORK/install.log" 2>&1 \
   || { cat "$WORK/install.log"; die "installing kbackend failed"; }
 (cd "$WORK" && R CMD build --no-manual "$ROOT/tests/downstream/kbdemo" >build.log 2>&1) \

@@ -121,17 +121,10 @@ fi
 
 # --- 2. build ------------------------------------------------------------------
 # R CMD build copies the whole source folder before applying .Rbuildignore,
-# which here means gigabytes of .venv*: stage the package's own files first
-# (cp -L: nothing in the package is a link now, but stay safe).
+# which here means gigabytes of .venv*: build from a staged copy of the source.
 log "R CMD build"
 STAGE=$WORK/src/kbackend
-mkdir -p "$STAGE"
-while read -r item; do
-  if [ -e "$ROOT/$item" ]; then cp -RL "$ROOT/$item" "$STAGE/"; fi
-done < <(grep -v '^#' "$ROOT/tools/r-package-files")
-# (tests/testthat/_snaps stays: the snapshots are what the tests compare with)
-rm -rf "$STAGE/tests/python" "$STAGE/tests/testthat/testthat-problems.rds"
-find "$STAGE" \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +
+"$ROOT/tools/stage-r-package.sh" "$STAGE"
 # The environment the vignette runs in, for R CMD build.
 mkdir -p "$WORK/home" "$WORK/tmp"
 vignette_env=(HOME="$WORK/home" TMPDIR="$WORK/tmp" RETICULATE_PYTHON="$KBACKEND_TEST_VENV")

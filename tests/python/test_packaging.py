@@ -44,11 +44,6 @@ TOOLS = os.path.join(LAB_ROOT, ".venv-tools")
 TOOLS_PYTHON = os.path.join(TOOLS, "bin", "python")
 PACKAGE_DIR = os.path.join(ROOT, "inst", "python", "kbackend")
 LAYOUTS = ["as-is", "dereferenced", "links-as-files"]
-#: The R package's own files (tools/r-package-files, which the R tools stage
-#: too: the checkout also holds gigabytes of .venv* that R CMD build would
-#: copy first), and the Python package's folder.
-with open(os.path.join(ROOT, "tools", "r-package-files")) as _listing:
-    R_PACKAGE = [line for line in _listing.read().splitlines() if line and not line.startswith("#")] + ["python"]
 
 
 def _python(version):
@@ -114,7 +109,7 @@ def checkouts(tmp_path_factory):
     roots = {}
     for layout in LAYOUTS:
         root = str(tmp_path_factory.mktemp(layout))
-        _copy_layout(root, layout, R_PACKAGE)
+        _copy_layout(root, layout, [])  # the whole source, as tools/stage-r-package.sh stages it
         roots[layout] = root
     assert os.path.islink(os.path.join(roots["as-is"], "python", "kbackend"))
     assert os.path.isdir(os.path.join(roots["dereferenced"], "python", "kbackend"))
