@@ -78,13 +78,14 @@ use_keras_backend_on <- function(cl, backend, interface = NULL, device = NULL) {
   check_interface_arg(interface)
   check_device_arg(device)
 
-  checks <- parallel::clusterCall(cl, worker_function(worker_check), backend, interface, device)
+  change <- worker_function(worker_change)
+  checks <- parallel::clusterCall(cl, change, backend, interface, device, check = TRUE)
   refusals <- worker_refusals(checks)
   if (nrow(refusals)) {
     abort_workers_refused(refusals, backend, length(cl))
   }
 
-  changes <- parallel::clusterCall(cl, worker_function(worker_use), backend, interface, device)
+  changes <- parallel::clusterCall(cl, change, backend, interface, device)
   refusals <- worker_refusals(changes)
   if (nrow(refusals)) {
     # a worker changed its mind between the two steps: undo the others
@@ -115,7 +116,7 @@ check_cluster_arg <- function(cl, arg = "cl", null_ok = FALSE, call = rlang::cal
   invisible(cl)
 }
 
-# The refusing workers, from the answers of worker_check() / worker_use(): a
+# The refusing workers, from the answers of worker_change(): a
 # data frame (worker, host, pid, class, message), one row per refusal.
 worker_refusals <- function(answers) {
   bad <- which(!vapply(answers, function(x) isTRUE(x$ok), logical(1)))
@@ -209,12 +210,18 @@ worker_function <- function(fun) {
   fun
 }
 
-# Would `backend` be accepted here? Changes nothing.
-worker_check <- function(backend, interface, device = NULL) {
+# Check `backend` here (`check = TRUE`: would it be accepted? changes
+# nothing), or set it; a set answer's `saved` holds what worker_restore()
+# needs to undo it (every variable the change set, as the kbackend module
+# decided it).
+worker_change <- function(backend, interface, device = NULL, check = FALSE) {
   answer <- list(ok = TRUE, class = NA_character_, message = NA_character_,
                  host = Sys.info()[["nodename"]], pid = Sys.getpid())
   tryCatch({
-    kbackend::check_keras_backend(backend, interface = interface, device = device)
+    change <- asNamespace("kbackend")$change_keras_backend(backend, FALSE, interface, device,
+                                                           check = check)
+    answer$previous <- if (!check) change$previous
+    answer$saved <- if (!check) change$saved
     answer
   }, error = function(e) {
     answer$ok <- FALSE
@@ -224,25 +231,7 @@ worker_check <- function(backend, interface, device = NULL) {
   })
 }
 
-# Set `backend` here; `saved` holds what worker_restore() needs to undo it
-# (every variable the change set, as the kbackend module decided it).
-worker_use <- function(backend, interface, device = NULL) {
-  answer <- list(ok = TRUE, class = NA_character_, message = NA_character_,
-                 host = Sys.info()[["nodename"]], pid = Sys.getpid())
-  tryCatch({
-    change <- asNamespace("kbackend")$change_keras_backend(backend, FALSE, interface, device)
-    answer$previous <- change$previous
-    answer$saved <- change$saved
-    answer
-  }, error = function(e) {
-    answer$ok <- FALSE
-    answer$class <- class(e)
-    answer$message <- conditionMessage(e)
-    answer
-  })
-}
-
-# Put back what worker_use() saved, in R and in a running Python.
+# Put back what worker_change() saved, in R and in a running Python.
 worker_restore <- function(saved) {
   asNamespace("kbackend")$restore_saved_variables(saved)
   invisible(TRUE)

@@ -151,7 +151,7 @@ test_that("a change undone by worker_restore() leaves R and the running Python a
   res <- in_fresh_r(function() {
     Sys.setenv(KERAS_BACKEND = "jax")
     Sys.unsetenv("KERAS_IMPLEMENTATION")
-    use <- kbackend:::worker_function(kbackend:::worker_use)
+    use <- kbackend:::worker_function(kbackend:::worker_change)
     restore <- kbackend:::worker_function(kbackend:::worker_restore)
     environ <- function() {
       reticulate::py_eval(paste(
