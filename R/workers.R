@@ -159,8 +159,8 @@ abort_workers_refused <- function(refusals, backend, n_workers, restored = NULL,
 
 # The verdict on refusing workers -- the class (the refusals' own when they
 # share one, else kbackend_error), the headline and one line per worker --
-# in the words of the Python module's workers.json: workers.refusal() there
-# makes the same verdict for Python pools (a test compares the two).
+# in the words of the Python module's workers.json: workers_data.refusal()
+# there makes the same verdict for Python pools (a test compares the two).
 workers_refusal <- function(refusals, backend, n_workers, restored = NULL) {
   words <- workers_data()$refusal
   outcome <- if (is.null(restored)) {
