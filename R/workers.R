@@ -220,8 +220,10 @@ worker_change <- function(backend, interface, device = NULL, check = FALSE) {
   tryCatch({
     change <- asNamespace("kbackend")$change_keras_backend(backend, FALSE, interface, device,
                                                            check = check)
-    answer$previous <- if (!check) change$previous
-    answer$saved <- if (!check) change$saved
+    if (!check) {
+      answer$previous <- change$previous
+      answer$saved <- change$saved
+    }
     answer
   }, error = function(e) {
     answer$ok <- FALSE
