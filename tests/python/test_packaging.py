@@ -29,6 +29,7 @@ configuration file.
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -94,6 +95,37 @@ def _copy_layout(destination, layout, paths):
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         else:
             shutil.copy2(source, target)
+
+
+def _lab_environments():
+    """The folder of every environment tools/setup-python.sh builds in the checkout."""
+    with open(os.path.join(ROOT, "tools", "setup-python.sh"), encoding="utf-8") as handle:
+        return sorted(set(re.findall(r"\bENV_DIR=(\.venv[\w-]*)", handle.read())))
+
+
+@pytest.mark.parametrize("kind", ["folder", "link"])
+def test_no_lab_environment_is_ever_listed_as_source(kind, tmp_path):
+    """What git lists is what gets staged and copied, so a lab environment
+    git lists would be copied whole (.venv-gpu, a link to the shared GPU
+    build, holds gigabytes). Checked in a fresh repository holding only the
+    checkout's .gitignore, so that nothing this checkout or this machine
+    excludes besides (.git/info/exclude, a global excludes file) hides a miss."""
+    environments = _lab_environments()
+    assert ".venv" in environments and ".venv-gpu" in environments, environments
+    repo, elsewhere = tmp_path / "repo", tmp_path / "elsewhere"
+    (elsewhere / "bin").mkdir(parents=True)
+    (elsewhere / "bin" / "python").write_text("")
+    repo.mkdir()
+    shutil.copy2(os.path.join(ROOT, ".gitignore"), str(repo / ".gitignore"))
+    for name in environments:
+        if kind == "link":
+            os.symlink(str(elsewhere), str(repo / name))
+        else:
+            shutil.copytree(str(elsewhere), str(repo / name))
+    git = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    _run(["git", "init", "-q", str(repo)], env=git)
+    listed = _run(["git", "-C", str(repo), "ls-files", "--others", "--exclude-standard"], env=git).split()
+    assert listed == [".gitignore"], listed
 
 
 @pytest.fixture(scope="module")
