@@ -11,7 +11,7 @@ testthat test compares their verdicts and refusals as data).
 import json
 import os
 
-from .errors import WorkerFailedError
+from .errors import KBackendError, WorkerFailedError
 
 MYPY = False
 if MYPY:  # typing costs milliseconds of start-up; annotations are strings
@@ -32,6 +32,7 @@ COMPARED_FIELDS = tuple(FIELDS["compared"])
 #: Fields that must agree for a survey to be ``consistent``: the same backend
 #: on the same kind of device, working or failing alike, with the same Keras.
 CONSISTENCY_FIELDS = tuple(FIELDS["consistency"])
+
 
 def worker_name(worker: "Any", pid: "Any", host: "Any") -> str:
     """How a worker of a process pool or an R cluster is named in messages."""
@@ -56,7 +57,7 @@ def refusal(name: str, refused: "List[Dict[str, Any]]", total: int,
     codes = {entry["code"] or WorkerFailedError.code for entry in refused}
     outcome = words["unchanged"] if restored is None else words["restored"].format(restored=restored)
     return {
-        "code": codes.pop() if len(codes) == 1 else "kbackend_error",
+        "code": codes.pop() if len(codes) == 1 else KBackendError.code,
         "headline": words["headline"].format(backend=name, refused=len(refused), total=total, outcome=outcome),
         "lines": ["{}: {}".format(entry["worker"], _one_line(entry["message"])) for entry in refused],
     }
