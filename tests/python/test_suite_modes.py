@@ -61,7 +61,7 @@ def _pytest(args, cwd, strict, lab_root):
     # its own --basetemp: in the shared one, pytest would first delete the
     # oldest earlier runs' folders (gigabytes after a whole suite), on this
     # test's clock
-    basetemp = os.path.join(cwd, "basetemp-strict" if strict else "basetemp")
+    basetemp = os.path.join(cwd, "basetemp")
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "conftest",
                            "-q", "-rfEs", "--rootdir", cwd, "--basetemp", basetemp] + args, cwd=cwd, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=120)
