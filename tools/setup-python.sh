@@ -103,12 +103,17 @@ spec_hash() {
 SUDO=
 [[ $(id -u) == 0 ]] || SUDO=sudo
 
+# apt_installed PKG: whether dpkg has PKG installed.
+apt_installed() {
+  [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]
+}
+
 # ensure_apt PKG... : install the Debian packages that are missing (no-op, and
 # no apt-get update, when they are all installed already).
 ensure_apt() {
   local p missing=()
   for p in "$@"; do
-    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+    apt_installed "$p" || missing+=("$p")
   done
   ((${#missing[@]} == 0)) && return 0
   log "apt: installing ${missing[*]}"
@@ -120,8 +125,7 @@ ensure_apt() {
   fi
   rm -f "$aptlog"
   for p in "${missing[@]}"; do
-    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
-      || die "apt package $p is still not installed"
+    apt_installed "$p" || die "apt package $p is still not installed"
   done
 }
 
@@ -133,7 +137,8 @@ ensure_apt() {
 ensure_mpi_compat() {
   ensure_apt libopenmpi3
   local real dir link target
-  real=$(dpkg -L libopenmpi3 | grep -E '/libmpi\.so\.40$' | head -n1) || true
+  real=$(dpkg -L libopenmpi3 | grep -E '/libmpi\.so\.40$') || true
+  real=${real%%$'\n'*}
   [[ -n $real && -e $real ]] || die "libopenmpi3 is installed but libmpi.so.40 was not found in it"
   dir=$(dirname "$real")
   for link in libmpi.so.12:libmpi.so.40 libmpi_cxx.so.1:libmpi_cxx.so.40; do

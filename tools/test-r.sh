@@ -222,7 +222,7 @@ path_without_python() {
 # KBACKEND_TEST_*, not strict, NOT_CRAN unset, no Miniconda): it must pass,
 # and its tests must have skipped, among others, for EXPECTED_REASON.
 bare_check() {
-  local name=$1 expected=$2 counts
+  local name=$1 expected=$2 counts reasons
   shift 2
   mkdir -p "$WORK/$name/no-miniconda"
   run_check "$name" \
@@ -232,9 +232,12 @@ bare_check() {
   read -r -a counts <<<"$(tests_summary "$name")"
   # worded so that tools/run-tests.sh does not count it: only the lab's counts
   echo "[test-r] $name: ${counts[0]} tests passed, ${counts[2]} skipped, ${counts[1]} failed; skip reasons (tests: reason):"
-  skip_reasons "$name" | sed 's/^/[test-r]   /'
+  # read once, then searched as text: piped into grep -q, the tally would be
+  # cut off at the first match and, under pipefail, fail the check at random
+  reasons=$(skip_reasons "$name")
+  [ -z "$reasons" ] || sed 's/^/[test-r]   /' <<<"$reasons"
   [ "${counts[1]}" = 0 ] || { echo "[test-r] $name: tests failed" >&2; return 1; }
-  if ! skip_reasons "$name" | grep -qF "$expected"; then
+  if ! grep -qF "$expected" <<<"$reasons"; then
     echo "[test-r] $name: no test skipped for \"$expected\"" >&2
     return 1
   fi
