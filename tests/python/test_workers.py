@@ -246,6 +246,9 @@ def test_a_pool_worker_started_after_a_change_differs_and_the_survey_says_so(ker
 def test_a_busy_pool_times_out_instead_of_guessing(keras_sandbox):
     kbackend.use_keras_backend("jax")
     with multiprocessing.Manager() as manager, ProcessPoolExecutor(2) as pool:
+        # both workers started and answering first, so that within the short
+        # limit below only the held worker can be missing, however loaded the machine
+        assert len(kbackend.backend_survey(pool, timeout=TIMEOUT)["workers"]) == 2
         barrier = manager.Barrier(2)  # never completed: holds one worker until released
         held = pool.submit(barrier.wait, TIMEOUT)
         with pytest.raises(TimeoutError, match="1 of 2 worker processes reported within 0.5 s"):
