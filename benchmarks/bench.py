@@ -30,23 +30,33 @@ _WRAPPER = (
 )
 
 
-def measure(command, runs, env):
-    """Median wall seconds and median peak RSS (MiB) of ``command`` over ``runs``.
+def _sample(command, env):
+    """Wall seconds and peak RSS (MiB) of one run of ``command``."""
+    out = subprocess.run([sys.executable, "-c", _WRAPPER] + command, env=env,
+                         stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+    sample = json.loads(out)
+    if sample["code"] not in (0, 1):
+        raise SystemExit("{} exited {}".format(command, sample["code"]))
+    return sample["wall"], sample["rss_kb"] / 1024.0
 
-    One unmeasured warm-up run first, so every command starts with its
-    bytecode cached, as an installed package does.
+
+def measure(commands, runs, env):
+    """Median wall seconds and median peak RSS (MiB) of each command over ``runs``.
+
+    The commands take turns, round by round, so that a slower or faster
+    stretch of the host falls on all of them alike and their ratio keeps
+    only what the commands themselves cost.  One unmeasured warm-up round
+    first, so every command starts with its bytecode cached, as an
+    installed package does.
     """
-    walls, peaks = [], []
+    samples = [[] for _ in commands]
     for index in range(runs + 1):
-        out = subprocess.run([sys.executable, "-c", _WRAPPER] + command, env=env,
-                             stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
-        sample = json.loads(out)
-        if sample["code"] not in (0, 1):
-            raise SystemExit("{} exited {}".format(command, sample["code"]))
-        if index:
-            walls.append(sample["wall"])
-            peaks.append(sample["rss_kb"] / 1024.0)
-    return statistics.median(walls), statistics.median(peaks)
+        for slot, command in enumerate(commands):
+            sample = _sample(command, env)
+            if index:
+                samples[slot].append(sample)
+    return [(statistics.median(wall for wall, _ in taken), statistics.median(rss for _, rss in taken))
+            for taken in samples]
 
 
 def in_process_median(calls):
@@ -77,9 +87,8 @@ def main():
     os.environ.update(HOME=home)
     sys.path.insert(0, os.path.join(ROOT, "python"))
     py = sys.executable
-    bare = measure([py, "-c", "pass"], args.runs, env)
-    cli = measure([py, "-m", "kbackend", "--json"], args.runs, env)
-    keras = measure([py, "-c", "import keras; print(keras.backend.backend())"], args.keras_runs, env)
+    bare, cli = measure([[py, "-c", "pass"], [py, "-m", "kbackend", "--json"]], args.runs, env)
+    keras, = measure([[py, "-c", "import keras; print(keras.backend.backend())"]], args.keras_runs, env)
     call = in_process_median(args.calls)
 
     print("kbackend benchmark -- Python {} ({}), {} CPUs".format(
