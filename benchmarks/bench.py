@@ -7,7 +7,15 @@ backend), plus the median of in-process ``backend_info()`` calls.  Each
 command runs in a fresh wrapper so its peak RSS is measured alone, with a
 throwaway HOME so Keras cannot write into the real one.
 
-    .venv/bin/python benchmarks/bench.py [--runs N] [--keras-runs N]
+The ``.venv`` interpreter holds kbackend as an editable install, whose
+finder, run from a ``.pth`` file at every start, imports much of the
+standard library that kbackend uses too (``re``, ``pathlib``, ...).  That
+makes its bare start slow and the CLI's share small.  So the CLI is also
+measured with a lean interpreter, as a user's environment has it: the
+``.venv-bare`` one (Keras installed the usual way, nothing run at start-up),
+kbackend found on ``PYTHONPATH``.
+
+    .venv/bin/python benchmarks/bench.py [--runs N] [--keras-runs N] [--lean PYTHON]
 """
 
 import argparse
@@ -33,7 +41,7 @@ _WRAPPER = (
 def _sample(command, env):
     """Wall seconds and peak RSS (MiB) of one run of ``command``."""
     out = subprocess.run([sys.executable, "-c", _WRAPPER] + command, env=env,
-                         stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
     sample = json.loads(out)
     if sample["code"] not in (0, 1):
         raise SystemExit("{} exited {}".format(command, sample["code"]))
@@ -77,6 +85,8 @@ def main():
     parser.add_argument("--runs", type=int, default=20, help="runs of the fast commands (default 20)")
     parser.add_argument("--keras-runs", type=int, default=5, help="runs of import keras (default 5)")
     parser.add_argument("--calls", type=int, default=1000, help="in-process calls (default 1000)")
+    parser.add_argument("--lean", default=os.path.join(ROOT, ".venv-bare", "bin", "python"),
+                        help="a lean interpreter for the second CLI measure (default .venv-bare's)")
     args = parser.parse_args()
 
     home = tempfile.mkdtemp(prefix="kbackend-bench-")
@@ -89,6 +99,9 @@ def main():
     py = sys.executable
     bare, cli = measure([[py, "-c", "pass"], [py, "-m", "kbackend", "--json"]], args.runs, env)
     keras, = measure([[py, "-c", "import keras; print(keras.backend.backend())"]], args.keras_runs, env)
+    lean = None
+    if os.path.exists(args.lean):
+        lean = measure([[args.lean, "-c", "pass"], [args.lean, "-m", "kbackend", "--json"]], args.runs, env)
     call = in_process_median(args.calls)
 
     print("kbackend benchmark -- Python {} ({}), {} CPUs".format(
@@ -103,6 +116,14 @@ def main():
     print("import keras / kbackend CLI           : {:.0f}x time, {:.0f}x memory".format(
         keras[0] / cli[0], keras[1] / cli[1]))
     print("in-process backend_info() median      : {:.3f} ms ({} calls)".format(call * 1000, args.calls))
+    print()
+    if lean is None:
+        print("lean interpreter: {} not found (tools/setup-python.sh bare builds it)".format(args.lean))
+        return
+    (lean_bare, _), (lean_cli, _) = lean
+    print("lean interpreter ({}):".format(args.lean))
+    print("  python -c pass {:.1f} ms, python -m kbackend --json {:.1f} ms: {:.2f}x time, {:.1f} ms more".format(
+        lean_bare * 1000, lean_cli * 1000, lean_cli / lean_bare, (lean_cli - lean_bare) * 1000))
 
 
 if __name__ == "__main__":
