@@ -1,8 +1,8 @@
 """The set-up and test scripts never pipe into a reader that stops early.
 
 Every script under tools/ and .ci/ runs with ``set -o pipefail``.  A pipe
-into ``grep -q``, ``grep -m N`` or ``head`` closes once it has what it
-wants; whatever still writes into it then dies of SIGPIPE (Python raises
+into ``grep -q``, ``grep -l``, ``grep -m N`` or ``head`` closes once it has
+what it wants; whatever still writes into it then dies of SIGPIPE (Python raises
 BrokenPipeError), and pipefail makes the whole pipeline fail although the
 text was there.  Whether the writer is still writing is a race: with
 PYTHONUNBUFFERED set, a tally of skip reasons piped into ``grep -q`` failed
@@ -18,8 +18,10 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCRIPTS = sorted(ROOT.joinpath("tools").glob("*.sh")) + [ROOT / ".ci" / "run"]
 
-# a single "|" (not "||"), then a command that may stop reading early
-EARLY_READER = re.compile(r"(?<!\|)\|(?!\|)\s*(head\b|grep\s+(-\w*[qm]\w*|--quiet|--silent|--max-count))")
+# a single "|" (not "||"), then a command that may stop reading early: head,
+# or grep with, among its options, one that stops at the first match(es)
+EARLY_READER = re.compile(
+    r"(?<!\|)\|(?!\|)\s*(head\b|grep\s+(-\S+\s+)*?(-\w*[qml]\w*\b|--(quiet|silent|max-count|files-with-matches)))")
 
 
 def early_readers(text):
@@ -45,6 +47,8 @@ def test_no_pipe_into_a_reader_that_stops_early(script):
         "dpkg-query -W pkg | grep -q 'ok'",
         "x=$(dpkg -L pkg | grep -m1 so)",
         "tar -xzOf t | grep --quiet jax",
+        "tally | grep -E -q 'a|b'",
+        "tally | grep -l x",
     ],
 )
 def test_the_scan_finds_each_early_reader(line):
@@ -57,6 +61,8 @@ def test_the_scan_finds_each_early_reader(line):
         'grep -qF "$expected" <<<"$reasons"',
         "tar -xzOf t | grep '#&gt; jax' >/dev/null",
         "[ -x x ] || grep -q y file",
+        "tally | grep -E --line-buffered x",
+        "tally | grep -c x",
         "# piped into grep -q, the tally would be cut off",
         "sed 's/^/x /' <<<\"$reasons\"",
     ],
